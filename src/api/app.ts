@@ -1,0 +1,47 @@
+// Builds the HTTP application without listening (tests use app.inject; main.ts listens).
+// Order: cross-cutting plugins (errors, auth, OpenAPI, metrics), then one plugin per resource.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import errors from './plugins/errors.js'
+import auth from './plugins/auth.js'
+import openapi from './plugins/openapi.js'
+import metrics from './plugins/metrics.js'
+import health from './routes/health.js'
+import authRoutes from './routes/auth/index.js'
+import tenants from './routes/tenants/index.js'
+import users from './routes/users/index.js'
+import carriers from './routes/carriers/index.js'
+import drivers from './routes/drivers/index.js'
+import vehicles from './routes/vehicles/index.js'
+import devices from './routes/devices/index.js'
+import type { ApiContext } from './context.js'
+
+export type App = FastifyInstance
+
+export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fastify?: FastifyServerOptions }): Promise<App> {
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ...options.fastify,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(errors)
+  await app.register(auth, { ctx, secret: options.jwtSecret })
+  await app.register(openapi)
+  await app.register(metrics, { metrics: ctx.metrics })
+
+  await app.register(health, { ctx })
+  await app.register(async (api) => {
+    await api.register(authRoutes, { ctx, prefix: '/auth' })
+    await api.register(tenants, { prisma: ctx.db.prisma, prefix: '/tenants' })
+    await api.register(users, { prefix: '/users' })
+    await api.register(carriers, { prefix: '/carriers' })
+    await api.register(drivers, { prefix: '/drivers' })
+    await api.register(vehicles, { prefix: '/vehicles' })
+    await api.register(devices, { ctx, prefix: '/devices' })
+  }, { prefix: '/api/v1' })
+
+  return app
+}

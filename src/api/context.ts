@@ -1,0 +1,34 @@
+// What the API needs from the rest of the process. main.ts builds it; tests build it the same way.
+import type { Config } from '../config.js'
+import type { Database } from '../db/database.js'
+import type { Logger } from '../logger.js'
+import type { Metrics } from '../metrics.js'
+import type { TokenService } from '../security/tokens.js'
+
+/** Notified when a device's credentials change, so live connections using the old ones are closed. */
+export interface DeviceRevocations {
+  revoked(tenantId: string, deviceId: string): void
+}
+
+export interface DevicePresence {
+  online: boolean
+  lastSeenAt: Date | null
+  lastFixAt: Date | null
+}
+
+/** Live device state the API shows beside the stored device. */
+export interface PresenceReader {
+  presenceOf(tenantId: string, deviceIds: string[]): Promise<Map<string, DevicePresence>>
+}
+
+export interface ApiContext {
+  config: Config
+  log: Logger
+  db: Database
+  metrics: Metrics
+  tokens: TokenService
+  revocations?: DeviceRevocations
+  presence?: PresenceReader
+  /** readiness of parts the API does not own (broker, state store) */
+  readiness?: () => Promise<Record<string, boolean>>
+}

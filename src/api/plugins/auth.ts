@@ -1,0 +1,90 @@
+// Authentication and role checks. Every /api route declares `config.access`; the check runs before
+// anything else, and a route that forgets to declare it fails at start-up, not in production.
+//   public   no token
+//   read     admin, operator, viewer
+//   write    admin, operator
+//   admin    admin
+//   platform a platform administrator (creates tenants)
+//   device   a device token (HTTP ingestion)
+import fp from 'fastify-plugin'
+import jwt from '@fastify/jwt'
+import type { FastifyRequest } from 'fastify'
+import { forTenant, type TenantDb } from '../../db/tenant-scope.js'
+import { forbidden, unauthorized } from '../../errors.js'
+import type { Claims, DeviceClaims, UserClaims } from '../../security/tokens.js'
+import type { ApiContext } from '../context.js'
+
+export type Access = 'public' | 'read' | 'write' | 'admin' | 'platform' | 'device'
+
+declare module 'fastify' {
+  interface FastifyContextConfig { access?: Access }
+  interface FastifyRequest {
+    /** the caller's tenant-scoped database; only on authenticated routes */
+    readonly db: TenantDb
+    readonly principal: Claims
+    readonly userPrincipal: UserClaims
+  }
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT { payload: Claims, user: Claims }
+}
+
+const allowed: Record<Exclude<Access, 'public'>, (c: Claims) => boolean> = {
+  read: (c) => c.typ === 'access',
+  write: (c) => c.typ === 'access' && (c.role === 'admin' || c.role === 'operator'),
+  admin: (c) => c.typ === 'access' && c.role === 'admin',
+  platform: (c) => c.typ === 'access' && c.pa === true,
+  device: (c) => c.typ === 'device',
+}
+
+const dbCache = new WeakMap<FastifyRequest, TenantDb>()
+
+export default fp<{ ctx: ApiContext, secret: string }>(async function authPlugin(app, { ctx, secret }) {
+  await app.register(jwt, { secret, verify: { algorithms: ['HS256'] } })
+
+  app.decorateRequest('principal', {
+    getter(this: FastifyRequest): Claims {
+      if (!this.user) throw unauthorized()
+      return this.user
+    },
+  })
+  app.decorateRequest('userPrincipal', {
+    getter(this: FastifyRequest): UserClaims {
+      const p = this.principal
+      if (p.typ !== 'access') throw forbidden('a user token is required')
+      return p
+    },
+  })
+  app.decorateRequest('db', {
+    getter(this: FastifyRequest): TenantDb {
+      let db = dbCache.get(this)
+      if (!db) {
+        db = forTenant(ctx.db.prisma, this.principal.tid)
+        dbCache.set(this, db)
+      }
+      return db
+    },
+  })
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/') && route.config?.access === undefined) {
+      throw new Error(`route ${String(route.method)} ${route.url} does not declare config.access`)
+    }
+  })
+
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access
+    if (access === undefined || access === 'public') return
+    try {
+      await request.jwtVerify()
+    } catch {
+      throw unauthorized('missing, invalid or expired token')
+    }
+    const claims = request.user
+    if (claims.typ === 'device' && access !== 'device') throw forbidden('device credentials cannot use this route')
+    if (!allowed[access](claims)) throw forbidden(`requires ${access} access; your role is ${claims.role}`)
+  })
+}, { name: 'auth', dependencies: ['errors'] })
+
+export type { DeviceClaims, UserClaims }

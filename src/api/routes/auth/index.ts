@@ -1,0 +1,102 @@
+// Login, refresh (rotating), logout, who-am-I, and the device token exchange.
+import type { FastifyPluginAsync } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { AppError, unauthorized } from '../../../errors.js'
+import { decoyHash, verifyPassword } from '../../../security/passwords.js'
+import { deviceSecretMatches } from '../../../security/device-secrets.js'
+import { hashRefreshToken, newRefreshToken } from '../../../security/tokens.js'
+import { errors } from '../../schemas/common.js'
+import type { ApiContext } from '../../context.js'
+import { DeviceToken, DeviceTokenBody, LoginBody, Me, RefreshBody, Session } from './schemas.js'
+
+type SessionUser = { id: string, tenantId: string, email: string, name: string, role: 'admin' | 'operator' | 'viewer', platformAdmin: boolean, tenant: { id: string, slug: string, name: string } }
+
+const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { prisma } = ctx.db
+  const refused = () => { ctx.metrics.loginFailures.inc(); return new AppError(401, 'BAD_CREDENTIALS', 'wrong email, password or tenant') }
+
+  async function openSession(user: SessionUser) {
+    const refresh = newRefreshToken()
+    await prisma.refreshToken.create({
+      data: { tenantId: user.tenantId, userId: user.id, tokenHash: refresh.hash, expiresAt: new Date(Date.now() + ctx.config.REFRESH_TOKEN_TTL_S * 1000) },
+    })
+    const accessToken = ctx.tokens.accessToken({ sub: user.id, tid: user.tenantId, ten: user.tenant.slug, role: user.role, pa: user.platformAdmin })
+    return {
+      tokenType: 'Bearer' as const, accessToken, expiresIn: ctx.tokens.accessTtlS, refreshToken: refresh.token,
+      user: { id: user.id, email: user.email, name: user.name, role: user.role, platformAdmin: user.platformAdmin, tenant: user.tenant },
+    }
+  }
+
+  app.post('/login', {
+    schema: { tags: ['auth'], summary: 'Exchange email and password for an access and a refresh token', security: [], body: LoginBody, response: { 200: Session, ...errors(400, 401) } },
+    config: { access: 'public' },
+  }, async (request) => {
+    const { email, password, tenant } = request.body
+    const candidates = await prisma.user.findMany({
+      where: { email: email.toLowerCase(), disabled: false, ...(tenant ? { tenant: { slug: tenant } } : {}) },
+      include: { tenant: { select: { id: true, slug: true, name: true } } },
+      take: 2,
+    })
+    if (candidates.length > 1) throw new AppError(400, 'TENANT_REQUIRED', 'this email belongs to several tenants: say which one with "tenant"')
+    const user = candidates[0]
+    // compare against a decoy when there is no such user, so timing does not reveal which emails exist
+    const ok = await verifyPassword(password, user?.passwordHash ?? decoyHash)
+    if (!user || !ok) throw refused()
+    await prisma.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } })
+    return openSession(user)
+  })
+
+  app.post('/refresh', {
+    schema: { tags: ['auth'], summary: 'Trade a refresh token for a new pair (the old one stops working)', security: [], body: RefreshBody, response: { 200: Session, ...errors(400, 401) } },
+    config: { access: 'public' },
+  }, async (request) => {
+    const stored = await prisma.refreshToken.findUnique({
+      where: { tokenHash: hashRefreshToken(request.body.refreshToken) },
+      include: { user: { include: { tenant: { select: { id: true, slug: true, name: true } } } } },
+    })
+    if (!stored) throw unauthorized('unknown refresh token')
+    if (stored.revokedAt) {
+      // a revoked token presented again means it was copied: end every session of that user
+      await prisma.refreshToken.updateMany({ where: { userId: stored.userId, revokedAt: null }, data: { revokedAt: new Date() } })
+      throw unauthorized('refresh token already used; all sessions of this user were ended')
+    }
+    if (stored.expiresAt < new Date() || stored.user.disabled) throw unauthorized('refresh token expired')
+    const rotated = await prisma.refreshToken.updateMany({ where: { id: stored.id, revokedAt: null }, data: { revokedAt: new Date() } })
+    if (rotated.count !== 1) throw unauthorized('refresh token already used')
+    return openSession(stored.user)
+  })
+
+  app.post('/logout', {
+    schema: { tags: ['auth'], summary: 'Revoke a refresh token', security: [], body: RefreshBody, response: { 204: { type: 'null' } } },
+    config: { access: 'public' },
+  }, async (request, reply) => {
+    await prisma.refreshToken.updateMany({ where: { tokenHash: hashRefreshToken(request.body.refreshToken), revokedAt: null }, data: { revokedAt: new Date() } })
+    return reply.status(204).send(null)
+  })
+
+  app.get('/me', {
+    schema: { tags: ['auth'], summary: 'The caller, as the access token says', response: { 200: Me, ...errors(401) } },
+    config: { access: 'read' },
+  }, async (request) => {
+    const p = request.userPrincipal
+    return { userId: p.sub, tenantId: p.tid, tenant: p.ten, role: p.role, platformAdmin: p.pa === true }
+  })
+
+  app.post('/device-token', {
+    schema: {
+      tags: ['auth'], summary: 'A device exchanges its secret for a short-lived JWT, usable as its MQTT password or on HTTP ingestion',
+      security: [], body: DeviceTokenBody, response: { 200: DeviceToken, ...errors(400, 401) },
+    },
+    config: { access: 'public' },
+  }, async (request) => {
+    const { tenant, deviceId, secret } = request.body
+    const device = await prisma.device.findFirst({ where: { id: deviceId, tenant: { slug: tenant } } })
+    if (!device || !device.enabled || !deviceSecretMatches(secret, device.secretHash)) {
+      throw new AppError(401, 'BAD_CREDENTIALS', 'unknown device, wrong tenant or secret, or device disabled')
+    }
+    const token = ctx.tokens.deviceToken({ sub: device.id, tid: device.tenantId, ten: tenant, sv: device.secretVersion })
+    return { tokenType: 'Bearer' as const, token, expiresIn: ctx.tokens.deviceTtlS }
+  })
+}
+export default routes

@@ -1,0 +1,96 @@
+// Users of a tenant and their roles (admin only). Password hashes never leave the database: the
+// response schema has no field for them.
+import type { FastifyPluginAsync } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { conflict, notFound } from '../../../errors.js'
+import { hashPassword } from '../../../security/passwords.js'
+import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, errors } from '../../schemas/common.js'
+import type { TenantDb } from '../../../db/tenant-scope.js'
+
+const Role = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('viewer')])
+
+export const User = Type.Object({
+  id: Uuid, email: Type.String(), name: Type.String(), role: Role, platformAdmin: Type.Boolean(), disabled: Type.Boolean(),
+  createdAt: Timestamp, updatedAt: Timestamp, lastLoginAt: Nullable(Timestamp),
+})
+const CreateUser = Type.Object({
+  email: Type.String({ format: 'email', maxLength: 254 }),
+  password: Type.String({ minLength: 8, maxLength: 200 }),
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  role: Role,
+}, { additionalProperties: false })
+const UpdateUser = Type.Object({
+  password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  role: Type.Optional(Role),
+  disabled: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false, minProperties: 1 })
+
+async function assertAdminRemains(db: TenantDb, leavingId: string) {
+  const admins = await db.user.count({ where: { role: 'admin', disabled: false, id: { not: leavingId } } })
+  if (admins === 0) throw conflict('a tenant must keep at least one enabled admin')
+}
+
+const users: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const tags = ['users']
+
+  app.get('/', {
+    schema: { tags, summary: 'List users', querystring: Type.Object({ ...PageQuery.properties, role: Type.Optional(Role) }), response: { 200: Page(User), ...errors(400, 401, 403) } },
+    config: { access: 'admin' },
+  }, async (request) => {
+    const { limit, offset, role } = request.query
+    const where = role ? { role } : {}
+    const [items, total] = await Promise.all([
+      request.db.user.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: limit, skip: offset }),
+      request.db.user.count({ where }),
+    ])
+    return { items, total, limit, offset }
+  })
+
+  app.get('/:id', {
+    schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: User, ...errors(400, 401, 403, 404) } },
+    config: { access: 'admin' },
+  }, async (request) => {
+    const user = await request.db.user.findUnique({ where: { id: request.params.id } })
+    if (!user) throw notFound('user')
+    return user
+  })
+
+  app.post('/', {
+    schema: { tags, summary: 'Create a user', body: CreateUser, response: { 201: User, ...errors(400, 401, 403, 409) } },
+    config: { access: 'admin' },
+  }, async (request, reply) => {
+    const { password, email, ...rest } = request.body
+    const user = await request.db.user.create({ data: { ...rest, email: email.toLowerCase(), passwordHash: await hashPassword(password) } as never })
+    return reply.status(201).send(user)
+  })
+
+  app.patch('/:id', {
+    schema: { tags, summary: 'Change a user (role, name, password, disabled)', params: IdParams, body: UpdateUser, response: { 200: User, ...errors(400, 401, 403, 404, 409) } },
+    config: { access: 'admin' },
+  }, async (request) => {
+    const { id } = request.params
+    const existing = await request.db.user.findUnique({ where: { id } })
+    if (!existing) throw notFound('user')
+    const { password, ...rest } = request.body
+    if ((rest.role && rest.role !== 'admin') || rest.disabled) await assertAdminRemains(request.db, id)
+    const user = await request.db.user.update({ where: { id }, data: { ...rest, ...(password ? { passwordHash: await hashPassword(password) } : {}) } })
+    if (password || rest.disabled) await request.db.refreshToken.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date() } })
+    return user
+  })
+
+  app.delete('/:id', {
+    schema: { tags, summary: 'Delete a user', params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 409) } },
+    config: { access: 'admin' },
+  }, async (request, reply) => {
+    const { id } = request.params
+    if (id === request.userPrincipal.sub) throw conflict('you cannot delete yourself')
+    if (!await request.db.user.findUnique({ where: { id } })) throw notFound('user')
+    await assertAdminRemains(request.db, id)
+    await request.db.user.delete({ where: { id } })
+    return reply.status(204).send(null)
+  })
+}
+export default users

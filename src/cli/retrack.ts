@@ -1,0 +1,73 @@
+// `retrack` command line: database migrations, first-run bootstrap, tenants, configuration.
+//   retrack migrate
+//   retrack bootstrap --tenant acme --email admin@acme.example --password '…' [--name "Acme"]
+//   retrack create-tenant --tenant beta --email admin@beta.example --password '…' [--name "Beta"]
+//   retrack config            (every setting, its default and its description)
+import { parseArgs } from 'node:util'
+import { describeConfig, loadConfig, loadDotEnv } from '../config.js'
+import { createLogger } from '../logger.js'
+import { openDatabase } from '../db/database.js'
+import { migrate } from '../db/migrate.js'
+import { createTenantWithAdmin } from '../db/accounts.js'
+import { lockDataDir } from '../db/embedded-lock.js'
+
+const usage = `usage: retrack <command> [options]
+  migrate                                   apply pending database migrations
+  bootstrap --tenant S --email E --password P [--name N]
+                                            create the first tenant and its admin (a platform administrator)
+  create-tenant --tenant S --email E --password P [--name N]
+                                            create another tenant with its admin
+  config                                    list every setting with its default`
+
+async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  const log = createLogger({ ...config, LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL })
+  const unlock = config.DATABASE_URL ? () => undefined : lockDataDir(config.DATA_DIR)
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: 2, log })
+  try {
+    await migrate(db.pool, log)
+    return await fn(db)
+  } finally {
+    await db.close()
+    unlock()
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  loadDotEnv()
+  const [command, ...rest] = argv
+  const { values } = parseArgs({
+    args: rest, allowPositionals: false,
+    options: { tenant: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+  })
+  switch (command) {
+    case 'migrate':
+      await withDatabase(async () => undefined)
+      console.log('database is up to date')
+      return 0
+    case 'bootstrap':
+    case 'create-tenant': {
+      const { tenant, email, password, name } = values
+      if (!tenant || !email || !password) { console.error(usage); return 64 }
+      const created = await withDatabase(async (db) => {
+        if (command === 'bootstrap' && await db.prisma.tenant.count() > 0) {
+          throw new Error('bootstrap is for an empty database; use create-tenant (or POST /api/v1/tenants as a platform administrator)')
+        }
+        return createTenantWithAdmin(db.prisma, { slug: tenant, name, admin: { email, password, platformAdmin: command === 'bootstrap' } })
+      })
+      console.log(`created tenant ${created.tenant.slug} (${created.tenant.id}) with admin ${created.admin.email}`)
+      return 0
+    }
+    case 'config':
+      for (const row of describeConfig()) console.log(`${row.key.padEnd(28)} ${JSON.stringify(row.default ?? '').padEnd(22)} ${row.description}`)
+      return 0
+    default:
+      console.error(usage)
+      return command ? 64 : 0
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  console.error(`retrack: ${err instanceof Error ? err.message : String(err)}`)
+  process.exit(1)
+})

@@ -1,0 +1,115 @@
+// The one place configuration is read. Every setting is declared once below (type, bounds, default,
+// description); defaults come from config/defaults.json, then a .env file, then the environment.
+// docs/configuration.md and the README table are generated from this declaration (npm run docs:config).
+import { readFileSync, existsSync } from 'node:fs'
+import path from 'node:path'
+import { Ajv } from 'ajv'
+import { Type, type Static } from 'typebox'
+import { fromRoot } from './paths.js'
+
+const Str = (description: string, opts: object = {}) => Type.String({ description, ...opts })
+const Int = (description: string, minimum = 0, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ description, minimum, maximum })
+const Num = (description: string, minimum = 0, maximum = Number.MAX_VALUE) => Type.Number({ description, minimum, maximum })
+const Bool = (description: string) => Type.Boolean({ description })
+const Opt = <T extends ReturnType<typeof Str>>(t: T) => Type.Optional(t)
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Str('development, production or test', { enum: ['development', 'production', 'test'] }),
+  LOG_LEVEL: Str('pino level', { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  LOG_PRETTY: Str('human-readable logs: auto (when stdout is a terminal outside production), true, false', { enum: ['auto', 'true', 'false'] }),
+
+  HTTP_HOST: Str('address the API (and MQTT over WebSocket at /mqtt) listens on'),
+  HTTP_PORT: Int('API port; 0 picks a free one', 0, 65535),
+  MQTT_HOST: Str('address the MQTT TCP listener binds to'),
+  MQTT_PORT: Int('MQTT TCP port (1884 by default so it can run beside a Mosquitto on 1883); 0 picks a free one', 0, 65535),
+  MQTT_TLS_PORT: Int('MQTT over TLS port, used when MQTT_TLS_CERT and MQTT_TLS_KEY are set', 0, 65535),
+  MQTT_TLS_CERT: Opt(Str('path to a PEM certificate for MQTT over TLS')),
+  MQTT_TLS_KEY: Opt(Str('path to the PEM private key for MQTT over TLS')),
+  MQTT_MAX_PAYLOAD_BYTES: Int('largest MQTT packet accepted; bigger ones close the connection', 1024, 268435455),
+  MQTT_MAX_TOPIC_LEVELS: Int('deepest topic accepted', 1, 100),
+  MQTT_CONNECT_TIMEOUT_MS: Int('time a socket has to send CONNECT', 100),
+  MQTT_MAX_BATCH: Int('most readings in one telemetry batch; larger batches are dead-lettered', 1, 100000),
+
+  DATABASE_URL: Opt(Str('PostgreSQL URL; when unset ReTrack runs an embedded PGlite database in DATA_DIR')),
+  DATA_DIR: Str('folder for the embedded database and generated secrets'),
+  DB_POOL_MAX: Int('PostgreSQL connections per process', 1, 1000),
+  REDIS_URL: Opt(Str('Redis URL: asset state in Redis and the broker clustered over Redis; unset means in-process state')),
+  REDIS_KEY_PREFIX: Str('prefix for every Redis key ReTrack writes'),
+
+  JWT_SECRET: Opt(Str('secret that signs access tokens; generated into DATA_DIR when unset (set it in production)', { minLength: 32 })),
+  ACCESS_TOKEN_TTL_S: Int('lifetime of a user access token', 30),
+  REFRESH_TOKEN_TTL_S: Int('lifetime of a refresh token', 60),
+  DEVICE_TOKEN_TTL_S: Int('lifetime of a device JWT usable as MQTT password', 30),
+
+  BOOTSTRAP_TENANT: Opt(Str('first-run: slug of the tenant to create when the database has none')),
+  BOOTSTRAP_EMAIL: Opt(Str('first-run: email of its admin (a platform administrator)')),
+  BOOTSTRAP_PASSWORD: Opt(Str('first-run: password of that admin', { minLength: 8 })),
+
+  INGEST_BATCH_MAX: Int('most readings written in one database batch', 1, 100000),
+  INGEST_BATCH_WAIT_MS: Int('longest a reading waits for its batch to fill before it is written', 0, 10000),
+
+  FILTER_MAX_FUTURE_S: Int('fixes stamped further in the future are dropped'),
+  FILTER_MAX_AGE_S: Int('fixes older than this are dropped'),
+  FILTER_MAX_ACCURACY_M: Num('fixes with a worse reported accuracy are dropped'),
+  FILTER_MAX_SPEED_MPS: Num('implied speed between consecutive fixes above which a fix is an impossible jump'),
+
+  EXTERNAL_BROKER_URL: Opt(Str('consume device topics from this broker (mqtt://…) instead of, or beside, the embedded one')),
+  EXTERNAL_BROKER_USERNAME: Opt(Str('username for the external broker')),
+  EXTERNAL_BROKER_PASSWORD: Opt(Str('password for the external broker')),
+  EXTERNAL_BROKER_SHARE_GROUP: Str('shared-subscription group name used on the external broker'),
+  EMBEDDED_BROKER: Bool('run the embedded Aedes broker'),
+
+  SHUTDOWN_TIMEOUT_MS: Int('longest a graceful shutdown may take before the process exits anyway', 100),
+})
+export type Config = Static<typeof ConfigSchema>
+export type ConfigKey = keyof Config
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+}
+
+export const defaultsFile = fromRoot('config/defaults.json')
+
+function readDefaults(): Record<string, unknown> {
+  return JSON.parse(readFileSync(defaultsFile, 'utf8')) as Record<string, unknown>
+}
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: false, allErrors: true, strict: false })
+const validate = ajv.compile<Config>(ConfigSchema)
+
+/**
+ * Builds the configuration from defaults, then `env` (process.env by default). Unknown keys are
+ * ignored; a bad value throws ConfigError naming every offending key (never its value: it may be a secret).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const keys = Object.keys(ConfigSchema.properties) as ConfigKey[]
+  const candidate: Record<string, unknown> = {}
+  const defaults = readDefaults()
+  for (const key of keys) {
+    const fromEnv = env[key]
+    const value = key in overrides ? overrides[key] : fromEnv !== undefined && fromEnv !== '' ? fromEnv : defaults[key]
+    if (value !== undefined) candidate[key] = value
+  }
+  if (!validate(candidate)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const key = e.instancePath.replace(/^\//, '') || String(e.params['missingProperty'] ?? '')
+      return `${key}: ${e.message ?? 'invalid'}`
+    })
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  }
+  return candidate
+}
+
+/** Loads `.env` from the working directory into process.env, if there is one (existing variables win). */
+export function loadDotEnv(file = path.resolve('.env')): void {
+  if (existsSync(file)) process.loadEnvFile(file)
+}
+
+/** One row per setting, for docs and `retrack config`. */
+export function describeConfig(): Array<{ key: string, type: string, default: unknown, description: string }> {
+  const defaults = readDefaults()
+  return Object.entries(ConfigSchema.properties).map(([key, schema]) => {
+    const s = schema as { type?: string, enum?: string[], description?: string }
+    return { key, type: s.enum ? s.enum.join(' \\| ') : s.type ?? 'string', default: defaults[key], description: s.description ?? '' }
+  })
+}

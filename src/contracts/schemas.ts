@@ -1,0 +1,101 @@
+// JSON Schemas of the MQTT payloads (draft-07). docs/schemas/*.json are generated from these
+// (npm run docs:schemas) and a test keeps them equal. Ranges of lat/lon are deliberately not here:
+// an out-of-range fix is a well-formed reading that the pipeline's `invalid` stage drops with a reason.
+
+const eventTime = {
+  description: 'event time: epoch milliseconds or an ISO 8601 date-time',
+  oneOf: [
+    { type: 'integer', minimum: 0, maximum: 8.64e15 },
+    { type: 'string', maxLength: 40 },
+  ],
+} as const
+
+const finite = { type: 'number' } as const
+
+export const readingSchema = {
+  $id: 'https://retrack.dev/schemas/v1/reading.json',
+  title: 'Reading',
+  description: 'one position/sensor reading on tenants/{tenant}/devices/{device}/telemetry',
+  type: 'object',
+  required: ['ts', 'lat', 'lon'],
+  properties: {
+    ts: eventTime,
+    lat: { ...finite, description: 'WGS84 latitude, degrees' },
+    lon: { ...finite, description: 'WGS84 longitude, degrees' },
+    speed: { type: 'number', minimum: 0, description: 'm/s' },
+    heading: { type: 'number', minimum: 0, maximum: 360, description: 'degrees clockwise from north' },
+    alt: { ...finite, description: 'metres above the ellipsoid' },
+    accuracy: { type: 'number', minimum: 0, description: 'metres' },
+    battery: { type: 'number', minimum: 0, maximum: 100, description: 'percent' },
+    seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'device counter, used for dedupe' },
+    attrs: {
+      type: 'object', maxProperties: 64, description: 'free sensor values, e.g. {"temp": 4.2} in °C',
+      additionalProperties: { type: ['number', 'string', 'boolean', 'null'], maxLength: 256 },
+    },
+  },
+} as const
+
+export const telemetrySchema = {
+  $id: 'https://retrack.dev/schemas/v1/telemetry.json',
+  title: 'Telemetry',
+  description: 'payload of tenants/{tenant}/devices/{device}/telemetry: one reading or a batch of them',
+  oneOf: [
+    { $ref: 'reading.json' },
+    { type: 'array', minItems: 1, items: { $ref: 'reading.json' } },
+  ],
+} as const
+
+export const deviceEventSchema = {
+  $id: 'https://retrack.dev/schemas/v1/device-event.json',
+  title: 'DeviceEvent',
+  description: 'one event on tenants/{tenant}/devices/{device}/events (sos, door_open, door_close, delivery_confirmed, or custom)',
+  type: 'object',
+  required: ['ts', 'type'],
+  properties: {
+    ts: eventTime,
+    type: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,47}$' },
+    lat: finite,
+    lon: finite,
+    seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    data: { type: 'object', maxProperties: 64 },
+  },
+} as const
+
+export const eventsSchema = {
+  $id: 'https://retrack.dev/schemas/v1/events.json',
+  title: 'DeviceEvents',
+  description: 'payload of tenants/{tenant}/devices/{device}/events: one event or a batch',
+  oneOf: [
+    { $ref: 'device-event.json' },
+    { type: 'array', minItems: 1, items: { $ref: 'device-event.json' } },
+  ],
+} as const
+
+export const statusSchema = {
+  $id: 'https://retrack.dev/schemas/v1/status.json',
+  title: 'Status',
+  description: 'payload of tenants/{tenant}/devices/{device}/status, also the Last Will: {"state":"offline"} or the bare string',
+  oneOf: [
+    { type: 'string', enum: ['online', 'offline'] },
+    {
+      type: 'object', required: ['state'],
+      properties: { state: { type: 'string', enum: ['online', 'offline'] }, ts: eventTime },
+    },
+  ],
+} as const
+
+export const commandSchema = {
+  $id: 'https://retrack.dev/schemas/v1/command.json',
+  title: 'Command',
+  description: 'server to device on tenants/{tenant}/devices/{device}/commands',
+  type: 'object',
+  required: ['id', 'type', 'ts'],
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string' },
+    ts: { type: 'integer' },
+    data: { type: 'object' },
+  },
+} as const
+
+export const allSchemas = [readingSchema, telemetrySchema, deviceEventSchema, eventsSchema, statusSchema, commandSchema]

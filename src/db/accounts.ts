@@ -1,0 +1,39 @@
+// Tenants and their users: the operations the CLI, first-run bootstrap and platform API share.
+import type { Prisma } from './database.js'
+import { hashPassword } from '../security/passwords.js'
+import { AppError } from '../errors.js'
+
+export const TENANT_SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$'
+const slugRe = new RegExp(TENANT_SLUG_PATTERN)
+
+export interface NewTenant {
+  slug: string
+  name?: string
+  admin: { email: string, password: string, name?: string, platformAdmin?: boolean }
+}
+
+export async function createTenantWithAdmin(prisma: Prisma, input: NewTenant) {
+  if (!slugRe.test(input.slug)) {
+    throw new AppError(400, 'BAD_SLUG', 'tenant slug must be 1-48 lowercase letters, digits or dashes (no leading or trailing dash)')
+  }
+  const passwordHash = await hashPassword(input.admin.password)
+  return prisma.$transaction(async (tx) => {
+    const existing = await tx.tenant.findUnique({ where: { slug: input.slug } })
+    if (existing) throw new AppError(409, 'ALREADY_EXISTS', `tenant ${input.slug} already exists`)
+    const tenant = await tx.tenant.create({ data: { slug: input.slug, name: input.name ?? input.slug } })
+    const admin = await tx.user.create({
+      data: {
+        tenantId: tenant.id, email: input.admin.email.toLowerCase(), name: input.admin.name ?? '', passwordHash,
+        role: 'admin', platformAdmin: input.admin.platformAdmin ?? false,
+      },
+    })
+    return { tenant, admin }
+  })
+}
+
+/** First run: create the configured tenant and platform admin when the database has no tenant yet. */
+export async function bootstrapIfEmpty(prisma: Prisma, seed: { tenant?: string | undefined, email?: string | undefined, password?: string | undefined }) {
+  if (!seed.tenant || !seed.email || !seed.password) return null
+  if (await prisma.tenant.count() > 0) return null
+  return createTenantWithAdmin(prisma, { slug: seed.tenant, admin: { email: seed.email, password: seed.password, platformAdmin: true } })
+}

@@ -1,0 +1,18 @@
+// The JWT signing secret: from JWT_SECRET, or generated once into DATA_DIR so an embedded install
+// keeps its sessions across restarts. Production must set it (every node needs the same one).
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { ConfigError, type Config } from './config.js'
+
+export function jwtSecret(config: Pick<Config, 'JWT_SECRET' | 'DATA_DIR' | 'NODE_ENV'>): string {
+  if (config.JWT_SECRET) return config.JWT_SECRET
+  if (config.NODE_ENV === 'production') throw new ConfigError('invalid configuration: JWT_SECRET is required in production')
+  if (config.DATA_DIR.startsWith('memory://')) return randomBytes(32).toString('base64url')
+  const file = path.resolve(config.DATA_DIR, 'jwt-secret')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  mkdirSync(path.dirname(file), { recursive: true })
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(file, secret, { mode: 0o600 })
+  return secret
+}
