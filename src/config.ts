@@ -48,6 +48,9 @@ export const ConfigSchema = Type.Object({
   INGEST_BATCH_MAX: Int('most readings written in one database batch', 1, 100000),
   INGEST_BATCH_WAIT_MS: Int('longest a reading waits for its batch to fill before it is written', 0, 10000),
 
+  STOP_RADIUS_M: Num('radius of the circular fence every shipment stop gets unless it says otherwise', 10, 100000),
+  STOP_DWELL_S: Int('planned dwell at a stop when the shipment does not say', 0),
+
   FILTER_MAX_FUTURE_S: Int('fixes stamped further in the future are dropped'),
   FILTER_MAX_AGE_S: Int('fixes older than this are dropped'),
   FILTER_MAX_ACCURACY_M: Num('fixes with a worse reported accuracy are dropped'),

@@ -10,6 +10,16 @@ export interface DeviceRevocations {
   revoked(tenantId: string, deviceId: string): void
 }
 
+/** What changed in the tenant's configuration, so caches (geofence index, shipment plans) refresh on every node. */
+export type Change =
+  | { kind: 'geofence', tenantId: string, id: string }
+  | { kind: 'shipment', tenantId: string, id: string }
+  | { kind: 'device', tenantId: string, id: string }
+
+export interface ChangeNotifier {
+  changed(change: Change): void
+}
+
 export interface DevicePresence {
   online: boolean
   lastSeenAt: Date | null
@@ -29,6 +39,7 @@ export interface ApiContext {
   tokens: TokenService
   revocations?: DeviceRevocations
   presence?: PresenceReader
+  changes?: ChangeNotifier
   /** readiness of parts the API does not own (broker, state store) */
   readiness?: () => Promise<Record<string, boolean>>
 }
