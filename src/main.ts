@@ -17,7 +17,7 @@ const started = Date.now()
 
 try {
   const server = await startServer(config, log)
-  log.info({ http: server.httpPort, ms: Date.now() - started }, `ReTrack is up: API http://localhost:${server.httpPort}/docs`)
+  log.info({ http: server.httpPort, mqtt: server.mqttPort, ms: Date.now() - started }, `ReTrack is up: API http://localhost:${server.httpPort}/docs, MQTT mqtt://localhost:${server.mqttPort ?? '-'}`)
 
   let stopping = false
   const shutdown = (signal: string) => {

@@ -1,5 +1,6 @@
-// Wiring: config → logger → database (migrated) → API, each part started in order and stopped in
-// reverse. main.ts runs it as a process; integration tests start it in-process on port 0.
+// Wiring: config → logger → database (migrated) → state → ingestion → broker → API. Shutdown runs
+// the other way in four steps: stop accepting (HTTP, MQTT listeners and connections), drain (queued
+// fixes through the pipeline), flush (batches, presence), close (stores, bus, database).
 import type { AddressInfo } from 'node:net'
 import type { Config } from './config.js'
 import type { Logger } from './logger.js'
@@ -7,32 +8,53 @@ import { openDatabase, type Database } from './db/database.js'
 import { migrate } from './db/migrate.js'
 import { bootstrapIfEmpty } from './db/accounts.js'
 import { lockDataDir } from './db/embedded-lock.js'
+import { DeviceDirectory } from './db/device-directory.js'
 import { Metrics } from './metrics.js'
 import { TokenService } from './security/tokens.js'
 import { jwtSecret } from './secrets.js'
 import { buildApp, type App } from './api/app.js'
+import type { Change } from './api/context.js'
+import { LocalBus, RedisBus, type Bus } from './bus/bus.js'
+import { MemoryPresenceStore, MemoryStateStore } from './state/memory.js'
+import { RedisPresenceStore, RedisStateStore, createRedis } from './state/redis.js'
+import type { AssetStateStore, PresenceStore } from './core/ports.js'
+import { assembleIngestion, type IngestionParts } from './ingest/assemble.js'
+import { MqttBroker } from './broker/broker.js'
+import { deviceTopic } from './contracts/topics.js'
 
 export interface RunningServer {
   config: Config
   db: Database
   app: App
   metrics: Metrics
+  state: AssetStateStore
+  presence: PresenceStore
+  ingestion: IngestionParts
+  broker: MqttBroker | null
+  bus: Bus
   /** actual ports (useful when configured as 0) */
   httpPort: number
+  mqttPort: number | null
   close(): Promise<void>
 }
 
+type Step = () => Promise<void> | void
+
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const stops: Array<() => Promise<void> | void> = []
+  // shutdown steps by phase, each phase run in reverse order of registration
+  const phases: Record<'accept' | 'drain' | 'flush' | 'close', Step[]> = { accept: [], drain: [], flush: [], close: [] }
   const stopAll = async () => {
-    for (const stop of stops.reverse()) {
-      try { await stop() } catch (err) { log.error({ err }, 'error while stopping') }
+    for (const phase of ['accept', 'drain', 'flush', 'close'] as const) {
+      for (const step of phases[phase].reverse()) {
+        try { await step() } catch (err) { log.error({ err, phase }, 'error while stopping') }
+      }
+      phases[phase] = []
     }
   }
   try {
-    if (!config.DATABASE_URL && !config.DATA_DIR.startsWith('memory://')) stops.push(lockDataDir(config.DATA_DIR))
+    if (!config.DATABASE_URL && !config.DATA_DIR.startsWith('memory://')) phases.close.push(lockDataDir(config.DATA_DIR))
     const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, log })
-    stops.push(() => db.close())
+    phases.close.push(() => db.close())
     const applied = await migrate(db.pool, log)
     log.info({ database: db.location, kind: db.kind, applied: applied.length }, 'database ready')
     const seeded = await bootstrapIfEmpty(db.prisma, { tenant: config.BOOTSTRAP_TENANT, email: config.BOOTSTRAP_EMAIL, password: config.BOOTSTRAP_PASSWORD })
@@ -41,12 +63,66 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const metrics = new Metrics()
     const secret = jwtSecret(config)
     const tokens = new TokenService(secret, config.ACCESS_TOKEN_TTL_S, config.DEVICE_TOKEN_TTL_S)
-    const app = await buildApp({ config, log, db, metrics, tokens }, { jwtSecret: secret })
+
+    let state: AssetStateStore
+    let presence: PresenceStore
+    let bus: Bus
+    if (config.REDIS_URL) {
+      const redis = createRedis(config.REDIS_URL)
+      phases.close.push(() => { redis.disconnect() })
+      state = new RedisStateStore(redis, config.REDIS_KEY_PREFIX)
+      presence = new RedisPresenceStore(redis, config.REDIS_KEY_PREFIX)
+      bus = new RedisBus(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}bus:`, log)
+    } else {
+      state = new MemoryStateStore()
+      presence = new MemoryPresenceStore()
+      bus = new LocalBus(log)
+    }
+    phases.close.push(() => bus.close(), () => state.close())
+    phases.flush.push(() => presence.close())
+    log.info({ state: config.REDIS_URL ? 'redis' : 'memory' }, 'asset state store ready')
+
+    const ingestion = assembleIngestion({ config, log, metrics, pool: db.pool, state, presence })
+    phases.drain.push(() => ingestion.drain())
+    const directory = new DeviceDirectory(db.prisma)
+
+    let broker: MqttBroker | null = null
+    let mqttPort: number | null = null
+    if (config.EMBEDDED_BROKER) {
+      broker = await MqttBroker.create({ config, log, metrics, directory, tokens, ingestor: ingestion.ingestor, presence })
+      const ports = await broker.listen()
+      mqttPort = ports.tcpPort
+      phases.accept.push(() => broker?.close())
+      log.info({ port: ports.tcpPort, tls: ports.tlsPort, cluster: Boolean(config.REDIS_URL) }, 'MQTT broker listening')
+    }
+
+    // every node hears revocations and changes, wherever the API call landed
+    bus.subscribe<{ deviceId: string }>('revocations', ({ deviceId }) => {
+      directory.invalidate(deviceId)
+      if (broker?.disconnect(deviceId)) log.info({ device: deviceId }, 'closed the connection of a revoked device')
+    })
+    bus.subscribe<Change>('changes', (change) => { if (change.kind === 'device') directory.invalidate(change.id) })
+
+    const app = await buildApp({
+      config, log, db, metrics, tokens,
+      revocations: { revoked: (tenantId, deviceId) => bus.publish('revocations', { tenantId, deviceId }) },
+      changes: { changed: (change) => bus.publish('changes', change) },
+      presence: { presenceOf: async (tenantId, ids) => {
+        const found = await presence.get(ids.map((deviceId) => ({ tenantId, deviceId })))
+        return new Map([...found].map(([id, p]) => [id, {
+          online: p.online, lastSeenAt: p.lastSeenAt ? new Date(p.lastSeenAt) : null, lastFixAt: p.lastFixAt ? new Date(p.lastFixAt) : null,
+        }]))
+      } },
+      ingest: { ingestor: ingestion.ingestor, directory },
+      ...(broker ? { commands: { send: (tenant: string, deviceId: string, command: object) => broker.publish(deviceTopic(tenant, deviceId, 'commands'), JSON.stringify(command), 1) } } : {}),
+      readiness: async () => ({ broker: broker ? !broker.aedes.closed : true }),
+    }, { jwtSecret: secret })
+    if (broker) broker.attachWebSocket(app.server)
     await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT })
-    stops.push(() => app.close())
+    phases.accept.push(() => app.close())
     const httpPort = (app.server.address() as AddressInfo).port
 
-    return { config, db, app, metrics, httpPort, close: stopAll }
+    return { config, db, app, metrics, state, presence, ingestion, broker, bus, httpPort, mqttPort, close: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -14,6 +14,9 @@ import carriers from './routes/carriers/index.js'
 import drivers from './routes/drivers/index.js'
 import vehicles from './routes/vehicles/index.js'
 import devices from './routes/devices/index.js'
+import geofences from './routes/geofences/index.js'
+import shipments from './routes/shipments/index.js'
+import ingest from './routes/ingest/index.js'
 import type { ApiContext } from './context.js'
 
 export type App = FastifyInstance
@@ -41,6 +44,9 @@ export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fa
     await api.register(drivers, { prefix: '/drivers' })
     await api.register(vehicles, { prefix: '/vehicles' })
     await api.register(devices, { ctx, prefix: '/devices' })
+    await api.register(geofences, { ctx, prefix: '/geofences' })
+    await api.register(shipments, { ctx, prefix: '/shipments' })
+    await api.register(ingest, { ctx, prefix: '/ingest' })
   }, { prefix: '/api/v1' })
 
   return app

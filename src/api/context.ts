@@ -4,6 +4,9 @@ import type { Database } from '../db/database.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { TokenService } from '../security/tokens.js'
+import type { Ingestor } from '../ingest/ingestor.js'
+import type { DeviceDirectory } from '../db/device-directory.js'
+import type { Command } from '../contracts/payloads.js'
 
 /** Notified when a device's credentials change, so live connections using the old ones are closed. */
 export interface DeviceRevocations {
@@ -40,6 +43,10 @@ export interface ApiContext {
   revocations?: DeviceRevocations
   presence?: PresenceReader
   changes?: ChangeNotifier
+  /** HTTP ingestion for devices that cannot speak MQTT */
+  ingest?: { ingestor: Ingestor, directory: DeviceDirectory }
+  /** delivers a command to a device over MQTT (whichever node it is connected to) */
+  commands?: { send(tenantSlug: string, deviceId: string, command: Command): Promise<void> }
   /** readiness of parts the API does not own (broker, state store) */
   readiness?: () => Promise<Record<string, boolean>>
 }

@@ -27,7 +27,7 @@ export async function createPostgresDatabase(adminUrl = inject('services').postg
   url.pathname = `/${name}`
   return {
     url: url.toString(),
-    async drop() {
+    drop: async () => {
       const c = new pg.Client({ connectionString: adminUrl })
       await c.connect()
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)

@@ -14,7 +14,7 @@ export default fp(async function openapiPlugin(app) {
         description: 'Multi-tenant freight visibility: tenants, users, assets, devices, geofences, shipments and their lifecycle. ' +
           'Authenticate with POST /api/v1/auth/login and send the access token as `Authorization: Bearer <token>`.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, basic: { type: 'http', scheme: 'basic', description: 'devices only: deviceId:secret' } } },
       security: [{ bearer: [] }],
     },
   })

@@ -9,6 +9,7 @@ import { deviceTopics } from '../../../contracts/topics.js'
 import { Page, PageQuery, Uuid, errors } from '../../schemas/common.js'
 import { assertReferences, type Delegate } from '../crud.js'
 import type { ApiContext } from '../../context.js'
+import commands from './commands.js'
 import { CreateDevice, Credentials, Device, DeviceParams, DeviceTokenResponse, UpdateDevice } from './schemas.js'
 
 const vehicleRef = { vehicleId: { noun: 'vehicle', delegate: (db: Parameters<typeof assertReferences>[0]) => db.vehicle as unknown as Delegate } }
@@ -16,6 +17,7 @@ const vehicleRef = { vehicleId: { noun: 'vehicle', delegate: (db: Parameters<typ
 const devices: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const tags = ['devices']
+  await app.register(commands, { ctx })
 
   const credentials = <D extends { id: string }>(device: D, tenant: string, secret: string) => ({
     device, secret, mqtt: { clientId: device.id, username: tenant, ...deviceTopics(tenant, device.id) },
@@ -67,7 +69,9 @@ const devices: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }
   }, async (request) => {
     await assertReferences(request.db, request.body, vehicleRef)
     if (!await request.db.device.findUnique({ where: { id: request.params.id } })) throw notFound('device')
-    return request.db.device.update({ where: { id: request.params.id }, data: request.body })
+    const device = await request.db.device.update({ where: { id: request.params.id }, data: request.body })
+    ctx.changes?.changed({ kind: 'device', tenantId: device.tenantId, id: device.id })
+    return device
   })
 
   app.post('/:id/rotate-secret', {
@@ -91,6 +95,7 @@ const devices: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }
       if (!await request.db.device.findUnique({ where: { id: request.params.id } })) throw notFound('device')
       const device = await request.db.device.update({ where: { id: request.params.id }, data: { enabled } })
       if (!enabled) ctx.revocations?.revoked(device.tenantId, device.id)
+      else ctx.changes?.changed({ kind: 'device', tenantId: device.tenantId, id: device.id })
       return device
     })
   }

@@ -1,0 +1,121 @@
+// The embedded MQTT broker: Aedes with ReTrack's hooks, listening on TCP, TLS (when a certificate
+// is configured) and WebSocket (/mqtt on the API's HTTP server). With Redis it shares
+// subscriptions and sessions with other nodes (mqemitter-redis, aedes-persistence-redis).
+import { readFileSync } from 'node:fs'
+import net from 'node:net'
+import tls from 'node:tls'
+import type { IncomingMessage, Server as HttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Aedes, type Client } from 'aedes'
+import { WebSocketServer, createWebSocketStream } from 'ws'
+import type { Config } from '../config.js'
+import type { Logger } from '../logger.js'
+import type { Metrics } from '../metrics.js'
+import type { PresenceStore } from '../core/ports.js'
+import type { DeviceDirectory } from '../db/device-directory.js'
+import type { Ingestor } from '../ingest/ingestor.js'
+import type { TokenService } from '../security/tokens.js'
+import { authenticateHook } from './hooks/authenticate.js'
+import { authorizePublishHook } from './hooks/authorize-publish.js'
+import { authorizeSubscribeHook } from './hooks/authorize-subscribe.js'
+import { limitPacketSize } from './packet-limit.js'
+import { watchPresence } from './presence.js'
+import { clusterBackends } from './cluster.js'
+
+export interface BrokerDeps {
+  config: Config
+  log: Logger
+  metrics: Metrics
+  directory: DeviceDirectory
+  tokens: TokenService
+  ingestor: Ingestor
+  presence: PresenceStore
+}
+
+export class MqttBroker {
+  private servers: net.Server[] = []
+  private wss: WebSocketServer | null = null
+  private closeBackends: () => Promise<void> = async () => {}
+
+  private constructor(readonly aedes: Aedes, private readonly deps: BrokerDeps) {}
+
+  static async create(deps: BrokerDeps): Promise<MqttBroker> {
+    const { config, log, metrics } = deps
+    const log_ = log.child({ component: 'broker' })
+    let connections = 0
+    const backends = clusterBackends(config)
+    const aedes = await Aedes.createBroker({
+      ...backends.options,
+      connectTimeout: config.MQTT_CONNECT_TIMEOUT_MS,
+      maxClientsIdLength: 64,
+      maxTopicLevels: config.MQTT_MAX_TOPIC_LEVELS,
+      heartbeatInterval: 30_000,
+      authenticate: authenticateHook({ ...deps, log: log_, nextConnection: (id) => `${aedes.id}:${id}:${++connections}` }),
+      authorizePublish: authorizePublishHook({ ...deps, log: log_ }),
+      authorizeSubscribe: authorizeSubscribeHook({ metrics, log: log_ }),
+    })
+    const broker = new MqttBroker(aedes, deps)
+    broker.closeBackends = backends.close
+    watchPresence(aedes, deps.presence, metrics, log_)
+    aedes.on('clientError', (client: Client, err: Error) => log_.debug({ clientId: client.id, err: err.message }, 'mqtt client error'))
+    aedes.on('connectionError', (client: Client, err: Error) => log_.debug({ clientId: client.id, err: err.message }, 'mqtt connection error'))
+    return broker
+  }
+
+  /** Aedes' connection handler with the packet size limit applied to every connection. */
+  private readonly handle = (stream: net.Socket | ReturnType<typeof createWebSocketStream>, request?: IncomingMessage) => {
+    const client = this.aedes.handle(stream, request)
+    limitPacketSize(client, this.deps.config.MQTT_MAX_PAYLOAD_BYTES, (size) => {
+      this.deps.metrics.deadLetters.inc({ code: 'PACKET_TOO_LARGE' })
+      this.deps.log.warn({ clientId: client.id, size }, 'mqtt packet too large; connection closed')
+    })
+    return client
+  }
+
+  async listen(): Promise<{ tcpPort: number, tlsPort: number | null }> {
+    const { config } = this.deps
+    const tcp = net.createServer((socket) => { this.handle(socket) })
+    await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(config.MQTT_PORT, config.MQTT_HOST, resolve) })
+    this.servers.push(tcp)
+    let tlsPort: number | null = null
+    if (config.MQTT_TLS_CERT && config.MQTT_TLS_KEY) {
+      const secure = tls.createServer({ cert: readFileSync(config.MQTT_TLS_CERT), key: readFileSync(config.MQTT_TLS_KEY) }, (socket) => { this.handle(socket) })
+      await new Promise<void>((resolve, reject) => { secure.once('error', reject); secure.listen(config.MQTT_TLS_PORT, config.MQTT_HOST, resolve) })
+      this.servers.push(secure)
+      tlsPort = (secure.address() as AddressInfo).port
+    }
+    return { tcpPort: (tcp.address() as AddressInfo).port, tlsPort }
+  }
+
+  /** MQTT over WebSocket on the API's server, at `path`. */
+  attachWebSocket(server: HttpServer, path = '/mqtt'): void {
+    const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => protocols.has('mqtt') ? 'mqtt' : false })
+    this.wss = wss
+    server.on('upgrade', (request, socket, head) => {
+      if (new URL(request.url ?? '/', 'http://x').pathname !== path) return
+      wss.handleUpgrade(request, socket, head, (ws) => { this.handle(createWebSocketStream(ws), request) })
+    })
+  }
+
+  /** Closes the live connection of a device whose credentials were revoked (no-op if not here). */
+  disconnect(deviceId: string): boolean {
+    const client = (this.aedes as Aedes & { clients: Record<string, Client | undefined> }).clients[deviceId]
+    if (!client) return false
+    client.close()
+    return true
+  }
+
+  publish(topic: string, payload: Buffer | string, qos: 0 | 1 = 1): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, (err?: Error | null) => err ? reject(err) : resolve())
+    })
+  }
+
+  async close(): Promise<void> {
+    for (const server of this.servers) server.close()
+    this.wss?.clients.forEach((ws) => ws.terminate())
+    this.wss?.close()
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()))
+    await this.closeBackends()
+  }
+}

@@ -1,0 +1,26 @@
+// Where the broker keeps subscriptions, sessions and message fan-out: in process by default, in
+// Redis when REDIS_URL is set, so every node sees every subscription and session (DESIGN.md: aedes
+// 1.2 fits aedes-persistence-redis 11 and mqemitter-redis 7). Aedes 1.x awaits its persistence,
+// so the package's async implementation is used directly rather than its callback wrapper.
+import type { AedesOptions } from 'aedes'
+import { Redis } from 'ioredis'
+import mqemitterRedis from 'mqemitter-redis'
+import AsyncPersistence from 'aedes-persistence-redis/asyncPersistence.js'
+import type { Config } from '../config.js'
+
+export interface ClusterBackends {
+  options: Pick<AedesOptions, 'mq' | 'persistence'>
+  /** after Aedes closed (it closes the emitter itself) */
+  close: () => Promise<void>
+}
+
+export function clusterBackends(config: Pick<Config, 'REDIS_URL'>): ClusterBackends {
+  if (!config.REDIS_URL) return { options: {}, close: async () => {} }
+  const url = config.REDIS_URL
+  const mq = mqemitterRedis({ subConn: new Redis(url), pubConn: new Redis(url) })
+  const persistence = new AsyncPersistence({ conn: new Redis(url) })
+  return {
+    options: { mq, persistence },
+    close: () => persistence.destroy(),
+  }
+}

@@ -1,0 +1,87 @@
+// CONNECT: clientId = device id, username = tenant slug, password = device secret or a device JWT.
+// An operator/admin access token as password makes an integration connection instead.
+// Refusals carry the MQTT 3.1.1 return code; the reason goes to logs and metrics, never the secret.
+import type { AuthenticateError, Client } from 'aedes'
+import { isValidDeviceId, deviceSecretMatches } from '../../security/device-secrets.js'
+import type { TokenService } from '../../security/tokens.js'
+import type { DeviceDirectory } from '../../db/device-directory.js'
+import { deviceTopic } from '../../contracts/topics.js'
+import type { Logger } from '../../logger.js'
+import type { Metrics } from '../../metrics.js'
+import { setPrincipal, type Principal } from '../principal.js'
+
+const IDENTIFIER_REJECTED = 2
+const BAD_CREDENTIALS = 4
+const NOT_AUTHORIZED = 5
+
+class Refusal extends Error {
+  constructor(readonly returnCode: 2 | 4 | 5, readonly reason: string) { super(`connection refused: ${reason}`) }
+}
+
+const jwtShape = /^[\w-]+\.[\w-]+\.[\w-]+$/
+
+export interface AuthenticateDeps {
+  directory: DeviceDirectory
+  tokens: TokenService
+  metrics: Metrics
+  log: Logger
+  nextConnection: (clientId: string) => string
+}
+
+async function identify(deps: AuthenticateDeps, client: Client, username: string, password: string): Promise<Principal> {
+  const clientId = client.id
+  if (!isValidDeviceId(clientId)) throw new Refusal(IDENTIFIER_REJECTED, 'invalid_client_id')
+  if (!username || !password) throw new Refusal(BAD_CREDENTIALS, 'missing_credentials')
+
+  let tokenVersion: number | null = null
+  if (jwtShape.test(password)) {
+    let claims
+    try { claims = deps.tokens.verify(password) } catch { throw new Refusal(BAD_CREDENTIALS, 'bad_token') }
+    if (claims.ten !== username) throw new Refusal(BAD_CREDENTIALS, 'wrong_tenant')
+    if (claims.typ === 'access') {
+      if (claims.role === 'viewer') throw new Refusal(NOT_AUTHORIZED, 'viewer_integration')
+      // an integration must not take a device's client id (it would disconnect the device)
+      if (await deps.directory.find(clientId)) throw new Refusal(IDENTIFIER_REJECTED, 'integration_uses_device_id')
+      return { kind: 'integration', tenantId: claims.tid, tenantSlug: claims.ten, userId: claims.sub, role: claims.role }
+    }
+    if (claims.sub !== clientId) throw new Refusal(BAD_CREDENTIALS, 'token_for_other_device')
+    tokenVersion = claims.sv
+  }
+
+  const device = await deps.directory.find(clientId)
+  if (!device) throw new Refusal(BAD_CREDENTIALS, 'unknown_device')
+  if (device.tenantSlug !== username) throw new Refusal(BAD_CREDENTIALS, 'wrong_tenant')
+  const credentialOk = tokenVersion !== null ? tokenVersion === device.secretVersion : deviceSecretMatches(password, device.secretHash)
+  if (!credentialOk) throw new Refusal(BAD_CREDENTIALS, tokenVersion !== null ? 'revoked_token' : 'wrong_secret')
+  if (!device.enabled) throw new Refusal(NOT_AUTHORIZED, 'disabled')
+  return {
+    kind: 'device', tenantId: device.tenantId, tenantSlug: device.tenantSlug, deviceId: device.id,
+    vehicleId: device.vehicleId, connection: deps.nextConnection(clientId),
+  }
+}
+
+/** A Last Will must be the device's own status topic: anything else would let it publish where it may not. */
+function willAllowed(client: Client, principal: Principal): boolean {
+  const will = (client as Client & { _will?: { topic?: string } | null })._will
+  if (!will?.topic) return true
+  return principal.kind === 'device' && will.topic === deviceTopic(principal.tenantSlug, principal.deviceId, 'status')
+}
+
+export function authenticateHook(deps: AuthenticateDeps) {
+  return (client: Client, username: Readonly<string | undefined>, password: Readonly<Buffer | undefined>,
+    done: (error: AuthenticateError | null, success: boolean | null) => void) => {
+    identify(deps, client, username ?? '', password?.toString('utf8') ?? '')
+      .then((principal) => {
+        if (!willAllowed(client, principal)) throw new Refusal(NOT_AUTHORIZED, 'will_topic_not_allowed')
+        setPrincipal(client, principal)
+        done(null, true)
+      })
+      .catch((err: unknown) => {
+        const refusal = err instanceof Refusal ? err : new Refusal(NOT_AUTHORIZED, 'internal_error')
+        if (!(err instanceof Refusal)) deps.log.error({ err, clientId: client.id }, 'authentication failed unexpectedly')
+        deps.metrics.authFailures.inc({ reason: refusal.reason })
+        deps.log.warn({ clientId: client.id.slice(0, 64), tenant: (username ?? '').slice(0, 64), reason: refusal.reason, ip: client.conn && 'remoteAddress' in client.conn ? client.conn.remoteAddress : undefined }, 'mqtt connection refused')
+        done(Object.assign(new Error(refusal.message), { returnCode: refusal.returnCode }), false)
+      })
+  }
+}

@@ -1,0 +1,68 @@
+// PUBLISH: a device may publish only on its own telemetry/events/status topics, and what it sends
+// there is ingested here, before the PUBACK: this hook is the only one Aedes runs before it acks a
+// QoS 1 message (see DESIGN.md), so calling back after the durable write is what makes "acked"
+// mean "stored". An integration may publish commands to its tenant's devices. Anything else closes
+// the connection ([MQTT-3.3.5-2]: no negative PUBACK in 3.1.1).
+import type { Client, PublishPacket } from 'aedes'
+import { Ajv } from 'ajv'
+import { commandSchema } from '../../contracts/schemas.js'
+import { parseDeviceTopic } from '../../contracts/topics.js'
+import type { Ingestor, DeviceIdentity } from '../../ingest/ingestor.js'
+import type { Logger } from '../../logger.js'
+import type { Metrics } from '../../metrics.js'
+import { principalOf } from '../principal.js'
+
+const validateCommand = new Ajv({ strict: false }).compile(commandSchema)
+
+class Denied extends Error {
+  readonly code = 'MQTT_PUBLISH_DENIED'
+}
+
+export interface AuthorizePublishDeps {
+  ingestor: Ingestor
+  metrics: Metrics
+  log: Logger
+}
+
+export function authorizePublishHook(deps: AuthorizePublishDeps) {
+  const deny = (client: Client | null, topic: string, why: string, callback: (error?: Error | null) => void) => {
+    deps.metrics.aclDenials.inc({ action: 'publish' })
+    deps.log.warn({ clientId: client?.id, topic: topic.slice(0, 200), why }, 'mqtt publish refused')
+    callback(new Denied(`publish to ${topic} refused: ${why}`))
+  }
+
+  return (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) => {
+    const topic = packet.topic
+    const parsed = parseDeviceTopic(topic)
+    const principal = principalOf(client)
+
+    if (!principal) {
+      // a Last Will Aedes publishes for a client of a node that died: only device status is allowed
+      return parsed?.channel === 'status' ? callback(null) : deny(client, topic, 'no principal', callback)
+    }
+    if (!parsed || parsed.tenant !== principal.tenantSlug) return deny(client, topic, 'outside the tenant\'s device topics', callback)
+
+    if (principal.kind === 'integration') {
+      if (parsed.channel !== 'commands') return deny(client, topic, 'integrations publish commands only', callback)
+      let command: unknown
+      try { command = JSON.parse(packet.payload.toString('utf8')) } catch { return deny(client, topic, 'command is not JSON', callback) }
+      return validateCommand(command) ? callback(null) : deny(client, topic, 'command does not match the schema', callback)
+    }
+
+    if (parsed.deviceId !== principal.deviceId) return deny(client, topic, 'another device\'s topic', callback)
+    const who: DeviceIdentity = principal
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+    let work: Promise<unknown>
+    switch (parsed.channel) {
+      case 'telemetry': work = deps.ingestor.telemetry(who, topic, payload, 'mqtt'); break
+      case 'events': work = deps.ingestor.events(who, topic, payload, 'mqtt'); break
+      case 'status': work = deps.ingestor.status(who, topic, payload); break
+      default: return deny(client, topic, 'devices do not publish commands', callback)
+    }
+    // on a failed write the connection closes without PUBACK, so the device sends it again
+    work.then(() => callback(null), (err: unknown) => {
+      deps.log.error({ err, device: principal.deviceId }, 'durable write failed; message not acknowledged')
+      callback(err instanceof Error ? err : new Error(String(err)))
+    })
+  }
+}

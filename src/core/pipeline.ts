@@ -1,0 +1,128 @@
+// The per-asset pipeline that runs after a batch of fixes is durable: fixes of one asset are taken
+// in event-time order under that asset's queue, judged by the stateful stages, then every feature
+// processor (geofences, milestones, ETA, anomalies) updates the asset's state and may emit events.
+// The new state is written with compare-and-set; on a conflict (another node wrote first) the
+// whole group is recomputed from the fresh state, and events are released only after a successful
+// write, so a retry never emits twice and a late fix never fires anything.
+import type { Fix } from '../contracts/payloads.js'
+import type { AssetKey, AssetStateStore } from './ports.js'
+import { emptyState, toLastFix, type AssetState } from './state.js'
+import type { DropReason, FilterSettings, StatefulStage } from './stages/stage.js'
+import { KeyedQueue } from './keyed-queue.js'
+
+/** An event a processor wants stored and streamed (the store adds id and processing time). */
+export interface CoreEvent {
+  type: string
+  ts: number
+  tenantId: string
+  deviceId: string
+  vehicleId?: string | null
+  shipmentId?: string | null
+  stopId?: string | null
+  payload: Record<string, unknown>
+  /** same key, same event: makes replays and retries idempotent */
+  dedupeKey: string
+}
+
+export interface ProcessContext {
+  readonly fix: Fix
+  /** state before this fix (read-only) */
+  readonly previous: AssetState
+  /** state being built; processors write their part into next.features[name] */
+  readonly next: AssetState
+  emit(event: CoreEvent): void
+}
+
+export interface FixProcessor {
+  readonly name: string
+  process(ctx: ProcessContext): void | Promise<void>
+}
+
+export interface PipelineHooks {
+  dropped(fix: Fix, reason: DropReason, detail?: string): void
+  accepted(fixes: Fix[], state: AssetState): void
+  events(events: CoreEvent[]): Promise<void> | void
+}
+
+const MAX_ATTEMPTS = 10
+
+export class AssetPipeline {
+  private readonly queue = new KeyedQueue()
+
+  constructor(
+    private readonly store: AssetStateStore,
+    private readonly stages: readonly StatefulStage[],
+    private readonly processors: readonly FixProcessor[],
+    private readonly settings: FilterSettings,
+    private readonly hooks: PipelineHooks,
+  ) {}
+
+  /** Queues fixes (any mix of assets); resolves when all of them are processed. */
+  submit(fixes: Fix[]): Promise<void> {
+    const groups = new Map<string, Fix[]>()
+    for (const fix of fixes) {
+      const id = `${fix.tenantId}:${fix.deviceId}`
+      const group = groups.get(id)
+      if (group) group.push(fix)
+      else groups.set(id, [fix])
+    }
+    return Promise.all([...groups].map(([id, group]) => {
+      group.sort((a, b) => a.ts - b.ts)
+      return this.queue.run(id, () => this.process({ tenantId: group[0]!.tenantId, deviceId: group[0]!.deviceId }, group))
+    })).then(() => undefined)
+  }
+
+  idle(): Promise<void> { return this.queue.idle() }
+
+  private async process(key: AssetKey, fixes: Fix[]): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const stored = await this.store.get(key)
+      const previous = stored ?? emptyState(key.tenantId, key.deviceId)
+      const outcome = await this.apply(previous, fixes)
+      if (outcome.accepted.length === 0 && outcome.events.length === 0) {
+        outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
+        return
+      }
+      const result = await this.store.compareAndSet(outcome.state, previous.version)
+      if (result === 'ok') {
+        outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
+        this.hooks.accepted(outcome.accepted, outcome.state)
+        if (outcome.events.length > 0) await this.hooks.events(outcome.events)
+        return
+      }
+      // 'conflict' or 'stale': another writer got there first; recompute from what it wrote
+    }
+    throw new Error(`asset ${key.deviceId}: state kept changing under ${MAX_ATTEMPTS} attempts`)
+  }
+
+  private async apply(previous: AssetState, fixes: Fix[]) {
+    let state = previous
+    const accepted: Fix[] = []
+    const events: CoreEvent[] = []
+    const drops: Array<{ fix: Fix, reason: DropReason, detail?: string | undefined }> = []
+    for (const fix of fixes) {
+      const verdict = this.judge(fix, state)
+      if (verdict) {
+        drops.push({ fix, ...verdict })
+        if (verdict.reason !== 'late' && verdict.reason !== 'duplicate') state = { ...state, lastDrop: { reason: verdict.reason, ts: fix.ts } }
+        continue
+      }
+      const next: AssetState = structuredClone(state)
+      const ctx: ProcessContext = { fix, previous: state, next, emit: (e) => events.push(e) }
+      for (const processor of this.processors) await processor.process(ctx)
+      next.lastFix = toLastFix(fix)
+      next.fixCount = state.fixCount + 1
+      state = next
+      accepted.push(fix)
+    }
+    return { state, accepted, events, drops }
+  }
+
+  private judge(fix: Fix, state: AssetState) {
+    for (const stage of this.stages) {
+      const r = stage.check(fix, state, this.settings)
+      if (!r.ok) return { reason: r.reason, detail: r.detail }
+    }
+    return null
+  }
+}

@@ -1,0 +1,29 @@
+// Per-asset state: what the pipeline knows about one device between fixes. Stored as one document
+// per device behind the AssetStateStore port; `version` makes every update a compare-and-set.
+import type { Fix } from '../contracts/payloads.js'
+
+/** The part of a fix that state keeps (no tenant/device: the key has them). */
+export type LastFix = Omit<Fix, 'tenantId' | 'deviceId'>
+
+export interface AssetState {
+  tenantId: string
+  deviceId: string
+  /** 0 before the first write; the store increments it on every successful compare-and-set */
+  version: number
+  lastFix: LastFix | null
+  /** accepted fixes applied so far */
+  fixCount: number
+  /** the last fix a stateful stage dropped, to explain a silent device */
+  lastDrop: { reason: string, ts: number } | null
+  /** per-feature state of the processing core (geofence membership, dwell timers, ETA inputs, detectors) */
+  features: Record<string, unknown>
+}
+
+export function emptyState(tenantId: string, deviceId: string): AssetState {
+  return { tenantId, deviceId, version: 0, lastFix: null, fixCount: 0, lastDrop: null, features: {} }
+}
+
+export function toLastFix(fix: Fix): LastFix {
+  const { tenantId: _t, deviceId: _d, ...rest } = fix
+  return rest
+}

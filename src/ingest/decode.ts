@@ -1,0 +1,96 @@
+// Turns a device's raw payload into fixes (or device events) and rejections, each with a reason.
+// One bad element of a batch is rejected alone; the rest of the batch goes on.
+import { Ajv, type ValidateFunction } from 'ajv'
+import { deviceEventSchema, readingSchema, statusSchema } from '../contracts/schemas.js'
+import { eventTimeMs, type DeviceEventPayload, type Fix, type Reading } from '../contracts/payloads.js'
+
+export type RejectCode = 'MALFORMED_JSON' | 'SCHEMA' | 'BAD_TIME' | 'BATCH_TOO_LARGE' | 'EMPTY_BATCH'
+
+export interface Rejection {
+  code: RejectCode
+  reason: string
+  /** index in the batch, when the payload was an array */
+  index?: number
+}
+
+export interface DeviceEvent {
+  tenantId: string
+  deviceId: string
+  ts: number
+  type: string
+  seq?: number | undefined
+  lat?: number | undefined
+  lon?: number | undefined
+  data: Record<string, unknown>
+}
+
+export interface Decoded<T> {
+  items: T[]
+  rejections: Rejection[]
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false })
+const validateReading = ajv.compile<Reading>(readingSchema)
+const validateEvent = ajv.compile<DeviceEventPayload>(deviceEventSchema)
+const validateStatus = ajv.compile(statusSchema)
+
+function describe(validate: ValidateFunction): string {
+  const e = validate.errors?.[0]
+  if (!e) return 'does not match the schema'
+  return `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`
+}
+
+function parse(payload: Buffer): { ok: true, value: unknown } | { ok: false, rejection: Rejection } {
+  try {
+    return { ok: true, value: JSON.parse(payload.toString('utf8')) as unknown }
+  } catch (err) {
+    return { ok: false, rejection: { code: 'MALFORMED_JSON', reason: `not JSON: ${(err as Error).message.slice(0, 120)}` } }
+  }
+}
+
+function decodeList<P extends { ts: number | string }, T>(
+  payload: Buffer, maxBatch: number, validate: ValidateFunction<P>, build: (p: P, ts: number) => T,
+): Decoded<T> {
+  const parsed = parse(payload)
+  if (!parsed.ok) return { items: [], rejections: [parsed.rejection] }
+  const batch = Array.isArray(parsed.value)
+  const list: unknown[] = batch ? parsed.value as unknown[] : [parsed.value]
+  if (list.length === 0) return { items: [], rejections: [{ code: 'EMPTY_BATCH', reason: 'empty batch' }] }
+  if (list.length > maxBatch) {
+    return { items: [], rejections: [{ code: 'BATCH_TOO_LARGE', reason: `batch of ${list.length} exceeds the limit of ${maxBatch}` }] }
+  }
+  const out: Decoded<T> = { items: [], rejections: [] }
+  list.forEach((element, i) => {
+    const at = batch ? { index: i } : {}
+    if (!validate(element)) return out.rejections.push({ code: 'SCHEMA', reason: describe(validate), ...at })
+    const ts = eventTimeMs(element.ts)
+    if (!Number.isFinite(ts)) return out.rejections.push({ code: 'BAD_TIME', reason: `ts ${JSON.stringify(element.ts)} is not epoch ms or ISO 8601`, ...at })
+    out.items.push(build(element, ts))
+  })
+  return out
+}
+
+export function decodeTelemetry(payload: Buffer, tenantId: string, deviceId: string, receivedAt: number, maxBatch: number): Decoded<Fix> {
+  return decodeList(payload, maxBatch, validateReading, (r, ts) => ({
+    tenantId, deviceId, ts, receivedAt, lat: r.lat, lon: r.lon,
+    speed: r.speed, heading: r.heading, alt: r.alt, accuracy: r.accuracy, battery: r.battery, seq: r.seq, attrs: r.attrs,
+  }))
+}
+
+export function decodeEvents(payload: Buffer, tenantId: string, deviceId: string, maxBatch: number): Decoded<DeviceEvent> {
+  return decodeList(payload, maxBatch, validateEvent, (e, ts) => ({
+    tenantId, deviceId, ts, type: e.type, seq: e.seq, lat: e.lat, lon: e.lon, data: e.data ?? {},
+  }))
+}
+
+export function decodeStatus(payload: Buffer): { state: 'online' | 'offline', ts?: number } | Rejection {
+  const text = payload.toString('utf8').trim()
+  if (text === 'online' || text === 'offline') return { state: text }
+  const parsed = parse(payload)
+  if (!parsed.ok) return parsed.rejection
+  if (!validateStatus(parsed.value)) return { code: 'SCHEMA', reason: describe(validateStatus) }
+  const value = parsed.value as string | { state: 'online' | 'offline', ts?: number | string }
+  if (typeof value === 'string') return { state: value as 'online' | 'offline' }
+  const ts = value.ts === undefined ? undefined : eventTimeMs(value.ts)
+  return { state: value.state, ...(ts !== undefined && Number.isFinite(ts) ? { ts } : {}) }
+}

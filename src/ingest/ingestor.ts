@@ -1,0 +1,130 @@
+// One entry point for every transport (MQTT, HTTP, an external broker): decode and validate, drop
+// bad fixes with a reason, write what is left durably (positions, device events, dead letters), and
+// only then resolve, which is when the MQTT PUBACK or the HTTP 202 goes out. New fixes then enter
+// the per-asset pipeline; redelivered ones (already stored) do not.
+import type { Fix } from '../contracts/payloads.js'
+import type { AssetPipeline } from '../core/pipeline.js'
+import type { PresenceStore } from '../core/ports.js'
+import type { DropReason, FilterSettings } from '../core/stages/stage.js'
+import { statelessStages } from '../core/stages/stateless.js'
+import type { DeadLetter } from '../db/dead-letters.js'
+import type { NewTrackingEvent, StoredTrackingEvent } from '../db/tracking-events.js'
+import type { Logger } from '../logger.js'
+import type { Metrics } from '../metrics.js'
+import { decodeEvents, decodeStatus, decodeTelemetry, type Rejection } from './decode.js'
+
+export interface DeviceIdentity {
+  tenantId: string
+  tenantSlug: string
+  deviceId: string
+  vehicleId: string | null
+  /** the live connection, for presence (absent over HTTP) */
+  connection?: string
+}
+
+export interface IngestSinks {
+  positions: { write(fixes: Fix[]): Promise<boolean[]> }
+  deviceEvents: { write(events: NewTrackingEvent[]): Promise<Array<StoredTrackingEvent | null>> }
+  deadLetters: { write(letters: DeadLetter[]): Promise<unknown[]> }
+}
+
+export interface IngestOutcome {
+  /** new fixes stored and handed to the pipeline, or new device events stored */
+  accepted: number
+  /** already stored (a redelivery): acknowledged, not applied again */
+  duplicates: number
+  dropped: Array<{ index?: number, reason: DropReason, detail?: string }>
+  rejected: Rejection[]
+}
+
+export type Transport = 'mqtt' | 'http' | 'external'
+
+export interface IngestorDeps {
+  sinks: IngestSinks
+  pipeline: AssetPipeline
+  presence: PresenceStore
+  metrics: Metrics
+  log: Logger
+  settings: FilterSettings & { maxBatch: number }
+  now?: () => number
+  /** device events after they are stored (the processing core reacts to some, e.g. delivery_confirmed) */
+  onDeviceEvents?: (events: StoredTrackingEvent[]) => void
+}
+
+export class Ingestor {
+  private readonly now: () => number
+
+  constructor(private readonly deps: IngestorDeps) {
+    this.now = deps.now ?? Date.now
+  }
+
+  async telemetry(who: DeviceIdentity, topic: string, payload: Buffer, transport: Transport): Promise<IngestOutcome> {
+    const receivedAt = this.now()
+    const decoded = decodeTelemetry(payload, who.tenantId, who.deviceId, receivedAt, this.deps.settings.maxBatch)
+    const outcome: IngestOutcome = { accepted: 0, duplicates: 0, dropped: [], rejected: decoded.rejections }
+    const batch = decoded.items.length > 1 || payload[0] === 0x5b /* [ */
+    const kept: Fix[] = []
+    decoded.items.forEach((fix, i) => {
+      for (const stage of statelessStages) {
+        const r = stage.check(fix, receivedAt, this.deps.settings)
+        if (!r.ok) {
+          outcome.dropped.push({ ...(batch ? { index: i } : {}), reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) })
+          this.deps.metrics.readingsDropped.inc({ reason: r.reason })
+          return
+        }
+      }
+      kept.push(fix)
+    })
+    const [fresh] = await Promise.all([
+      this.deps.sinks.positions.write(kept),
+      this.deadLetter(who, topic, payload, decoded.rejections),
+    ])
+    const newFixes = kept.filter((_, i) => fresh[i])
+    outcome.accepted = newFixes.length
+    outcome.duplicates = kept.length - newFixes.length
+    const lastTs = newFixes.reduce((max, f) => Math.max(max, f.ts), -1)
+    this.deps.presence.seen(who, receivedAt, lastTs >= 0 ? lastTs : undefined)
+    if (newFixes.length > 0) {
+      this.deps.pipeline.submit(newFixes).catch((err: unknown) => this.deps.log.error({ err, device: who.deviceId }, 'pipeline failed'))
+    }
+    if (outcome.dropped.length > 0) this.deps.log.debug({ device: who.deviceId, transport, dropped: outcome.dropped }, 'fixes dropped')
+    return outcome
+  }
+
+  async events(who: DeviceIdentity, topic: string, payload: Buffer, _transport: Transport): Promise<IngestOutcome> {
+    const decoded = decodeEvents(payload, who.tenantId, who.deviceId, this.deps.settings.maxBatch)
+    const rows: NewTrackingEvent[] = decoded.items.map((e) => ({
+      tenantId: e.tenantId, deviceId: e.deviceId, vehicleId: who.vehicleId, type: e.type, ts: e.ts, source: 'device',
+      payload: { ...e.data, ...(e.lat !== undefined && e.lon !== undefined ? { lat: e.lat, lon: e.lon } : {}), ...(e.seq !== undefined ? { seq: e.seq } : {}) },
+      dedupeKey: `dev:${e.deviceId}:${e.type}:${e.ts}:${e.seq ?? ''}`,
+    }))
+    const [stored] = await Promise.all([this.deps.sinks.deviceEvents.write(rows), this.deadLetter(who, topic, payload, decoded.rejections)])
+    const fresh = stored.filter((s): s is StoredTrackingEvent => s !== null)
+    this.deps.presence.seen(who, this.now())
+    if (fresh.length > 0) this.deps.onDeviceEvents?.(fresh)
+    return { accepted: fresh.length, duplicates: rows.length - fresh.length, dropped: [], rejected: decoded.rejections }
+  }
+
+  async status(who: DeviceIdentity, topic: string, payload: Buffer): Promise<IngestOutcome> {
+    const status = decodeStatus(payload)
+    if ('code' in status) {
+      await this.deadLetter(who, topic, payload, [status])
+      return { accepted: 0, duplicates: 0, dropped: [], rejected: [status] }
+    }
+    const at = this.now()
+    if (status.state === 'offline') await this.deps.presence.disconnected(who, null, at)
+    else if (who.connection) await this.deps.presence.connected(who, who.connection, at)
+    else this.deps.presence.seen(who, at)
+    return { accepted: 1, duplicates: 0, dropped: [], rejected: [] }
+  }
+
+  private async deadLetter(who: DeviceIdentity, topic: string, payload: Buffer, rejections: Rejection[]): Promise<void> {
+    if (rejections.length === 0) return
+    for (const r of rejections) this.deps.metrics.deadLetters.inc({ code: r.code })
+    const reason = rejections.length === 1 && rejections[0]!.index === undefined
+      ? rejections[0]!.reason
+      : `${rejections.length} element(s) rejected: ${rejections.slice(0, 10).map((r) => `[${r.index}] ${r.reason}`).join('; ')}`
+    this.deps.log.info({ device: who.deviceId, topic, code: rejections[0]!.code, reason }, 'payload dead-lettered')
+    await this.deps.sinks.deadLetters.write([{ tenantId: who.tenantId, deviceId: who.deviceId, topic, code: rejections[0]!.code, reason, payload }])
+  }
+}

@@ -1,0 +1,81 @@
+// In-process state: the embedded default. Same contract as Redis (tests/contract runs one suite
+// on both); documents are kept as JSON so a caller can never mutate stored state by accident.
+import type { AssetKey, AssetStateStore, CasResult, Presence, PresenceStore } from '../core/ports.js'
+import type { AssetState } from '../core/state.js'
+
+const id = (k: AssetKey) => `${k.tenantId}:${k.deviceId}`
+
+export class MemoryStateStore implements AssetStateStore {
+  private readonly docs = new Map<string, { version: number, ts: number, doc: string }>()
+
+  async get(key: AssetKey): Promise<AssetState | null> {
+    const entry = this.docs.get(id(key))
+    return entry ? { ...JSON.parse(entry.doc) as AssetState, version: entry.version } : null
+  }
+
+  async getMany(keys: AssetKey[]): Promise<Array<AssetState | null>> {
+    return Promise.all(keys.map((k) => this.get(k)))
+  }
+
+  async compareAndSet(next: AssetState, expectedVersion: number): Promise<CasResult> {
+    const key = id(next)
+    const entry = this.docs.get(key)
+    if ((entry?.version ?? 0) !== expectedVersion) return 'conflict'
+    const ts = next.lastFix?.ts ?? -1
+    if (entry && ts < entry.ts) return 'stale'
+    this.docs.set(key, { version: expectedVersion + 1, ts, doc: JSON.stringify({ ...next, version: expectedVersion + 1 }) })
+    return 'ok'
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class MemoryPresenceStore implements PresenceStore {
+  private readonly entries = new Map<string, Presence & { key: AssetKey }>()
+
+  private entry(key: AssetKey) {
+    let e = this.entries.get(id(key))
+    if (!e) {
+      e = { key, online: false, lastSeenAt: null, lastFixAt: null, connection: null }
+      this.entries.set(id(key), e)
+    }
+    return e
+  }
+
+  async connected(key: AssetKey, connection: string, at: number): Promise<void> {
+    Object.assign(this.entry(key), { online: true, connection, lastSeenAt: at })
+  }
+
+  async disconnected(key: AssetKey, connection: string | null, at: number): Promise<void> {
+    const e = this.entry(key)
+    if (connection !== null && e.connection !== connection) return
+    Object.assign(e, { online: false, lastSeenAt: Math.max(e.lastSeenAt ?? 0, at) })
+  }
+
+  seen(key: AssetKey, at: number, fixTs?: number): void {
+    const e = this.entry(key)
+    e.lastSeenAt = Math.max(e.lastSeenAt ?? 0, at)
+    if (fixTs !== undefined) e.lastFixAt = Math.max(e.lastFixAt ?? 0, fixTs)
+  }
+
+  async get(keys: AssetKey[]): Promise<Map<string, Presence>> {
+    const out = new Map<string, Presence>()
+    for (const k of keys) {
+      const e = this.entries.get(id(k))
+      if (e) out.set(k.deviceId, { online: e.online, lastSeenAt: e.lastSeenAt, lastFixAt: e.lastFixAt, connection: e.connection })
+    }
+    return out
+  }
+
+  async silentSince(before: number, limit: number): Promise<AssetKey[]> {
+    const out: AssetKey[] = []
+    for (const e of this.entries.values()) {
+      if (e.online && (e.lastSeenAt ?? 0) < before) out.push(e.key)
+      if (out.length >= limit) break
+    }
+    return out
+  }
+
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+}

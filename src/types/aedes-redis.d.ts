@@ -1,0 +1,8 @@
+// The Redis backends for Aedes ship no types for the parts ReTrack uses.
+declare module 'aedes-persistence-redis/asyncPersistence.js' {
+  import type { Redis } from 'ioredis'
+  export default class AsyncPersistence {
+    constructor(opts: { conn?: Redis, maxSessionDelivery?: number })
+    destroy(): Promise<void>
+  }
+}
