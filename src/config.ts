@@ -60,6 +60,7 @@ export const ConfigSchema = Type.Object({
   EXTERNAL_BROKER_USERNAME: Opt(Str('username for the external broker')),
   EXTERNAL_BROKER_PASSWORD: Opt(Str('password for the external broker')),
   EXTERNAL_BROKER_SHARE_GROUP: Str('shared-subscription group name used on the external broker'),
+  EXTERNAL_BROKER_CLIENT_ID: Opt(Str('client id on the external broker (default retrack-<hostname>-<pid>); keep it stable for a persistent session')),
   EMBEDDED_BROKER: Bool('run the embedded Aedes broker'),
 
   SHUTDOWN_TIMEOUT_MS: Int('longest a graceful shutdown may take before the process exits anyway', 100),

@@ -20,6 +20,7 @@ import { RedisPresenceStore, RedisStateStore, createRedis } from './state/redis.
 import type { AssetStateStore, PresenceStore } from './core/ports.js'
 import { assembleIngestion, type IngestionParts } from './ingest/assemble.js'
 import { MqttBroker } from './broker/broker.js'
+import { ExternalConsumer } from './ingest/external.js'
 import { deviceTopic } from './contracts/topics.js'
 
 export interface RunningServer {
@@ -94,6 +95,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       mqttPort = ports.tcpPort
       phases.accept.push(() => broker?.close())
       log.info({ port: ports.tcpPort, tls: ports.tlsPort, cluster: Boolean(config.REDIS_URL) }, 'MQTT broker listening')
+    }
+
+    if (config.EXTERNAL_BROKER_URL) {
+      const consumer = new ExternalConsumer({
+        url: config.EXTERNAL_BROKER_URL, username: config.EXTERNAL_BROKER_USERNAME, password: config.EXTERNAL_BROKER_PASSWORD,
+        clientId: config.EXTERNAL_BROKER_CLIENT_ID, shareGroup: config.EXTERNAL_BROKER_SHARE_GROUP,
+      }, { ingestor: ingestion.ingestor, directory, deadLetters: ingestion.writers.deadLetters, metrics, log })
+      await consumer.start()
+      phases.accept.push(() => consumer.stop())
     }
 
     // every node hears revocations and changes, wherever the API call landed

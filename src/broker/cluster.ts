@@ -1,7 +1,10 @@
 // Where the broker keeps subscriptions, sessions and message fan-out: in process by default, in
 // Redis when REDIS_URL is set, so every node sees every subscription and session (DESIGN.md: aedes
 // 1.2 fits aedes-persistence-redis 11 and mqemitter-redis 7). Aedes 1.x awaits its persistence,
-// so the package's async implementation is used directly rather than its callback wrapper.
+// so the package's async implementation is used directly rather than its callback wrapper; its
+// retained-message query returns an async generator where aedes 1.2 pipes a stream, hence the
+// Readable.from below (found by tests/integration/broker/cluster.test.ts).
+import { Readable } from 'node:stream'
 import type { AedesOptions } from 'aedes'
 import { Redis } from 'ioredis'
 import mqemitterRedis from 'mqemitter-redis'
@@ -14,11 +17,21 @@ export interface ClusterBackends {
   close: () => Promise<void>
 }
 
+class RedisPersistence extends AsyncPersistence {
+  override createRetainedStreamCombi(patterns: string[]): Readable {
+    return Readable.from(super.createRetainedStreamCombi(patterns))
+  }
+
+  override createRetainedStream(pattern: string): Readable {
+    return this.createRetainedStreamCombi([pattern])
+  }
+}
+
 export function clusterBackends(config: Pick<Config, 'REDIS_URL'>): ClusterBackends {
   if (!config.REDIS_URL) return { options: {}, close: async () => {} }
   const url = config.REDIS_URL
   const mq = mqemitterRedis({ subConn: new Redis(url), pubConn: new Redis(url) })
-  const persistence = new AsyncPersistence({ conn: new Redis(url) })
+  const persistence = new RedisPersistence({ conn: new Redis(url) })
   return {
     options: { mq, persistence },
     close: () => persistence.destroy(),

@@ -4,5 +4,7 @@ declare module 'aedes-persistence-redis/asyncPersistence.js' {
   export default class AsyncPersistence {
     constructor(opts: { conn?: Redis, maxSessionDelivery?: number })
     destroy(): Promise<void>
+    createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown>
+    createRetainedStream(pattern: string): AsyncIterable<unknown>
   }
 }

@@ -1,0 +1,104 @@
+// One contract for every asset state store and presence store (like MQTT.js' abstract_store):
+// each implementation runs it with a factory in a few lines.
+import { describe, expect, it } from 'vitest'
+import type { AssetStateStore, PresenceStore } from '../../src/core/ports.js'
+import { emptyState, type AssetState } from '../../src/core/state.js'
+
+export interface StoreFactory {
+  state(): Promise<AssetStateStore>
+  presence(): Promise<PresenceStore>
+}
+
+let n = 0
+const key = () => ({ tenantId: '00000000-0000-4000-8000-000000000001', deviceId: `dev_contract_${Date.now()}_${++n}` })
+const withFix = (s: AssetState, ts: number): AssetState => ({ ...s, lastFix: { ts, receivedAt: ts, lat: 1, lon: 2 }, fixCount: s.fixCount + 1 })
+
+export function stateStoreContract(name: string, factory: StoreFactory) {
+  describe(`${name}: asset state store contract`, () => {
+    it('returns null for an unknown asset and the document after a first write', async () => {
+      const store = await factory.state()
+      const k = key()
+      expect(await store.get(k)).toBeNull()
+      expect(await store.compareAndSet(withFix(emptyState(k.tenantId, k.deviceId), 1000), 0)).toBe('ok')
+      const stored = await store.get(k)
+      expect(stored).toMatchObject({ ...k, version: 1, fixCount: 1, lastFix: { ts: 1000, lat: 1, lon: 2 } })
+    })
+
+    it('increments the version on every write and refuses a write based on an old version', async () => {
+      const store = await factory.state()
+      const k = key()
+      const first = withFix(emptyState(k.tenantId, k.deviceId), 1000)
+      expect(await store.compareAndSet(first, 0)).toBe('ok')
+      expect(await store.compareAndSet(withFix(first, 2000), 1)).toBe('ok')
+      // a writer that read version 1 lost the race
+      expect(await store.compareAndSet(withFix(first, 3000), 1)).toBe('conflict')
+      // and so does one that thinks the asset is new
+      expect(await store.compareAndSet(withFix(first, 4000), 0)).toBe('conflict')
+      expect(await store.get(k)).toMatchObject({ version: 2, lastFix: { ts: 2000 } })
+    })
+
+    it('never moves the last fix backward in event time, even with the right version', async () => {
+      const store = await factory.state()
+      const k = key()
+      expect(await store.compareAndSet(withFix(emptyState(k.tenantId, k.deviceId), 5000), 0)).toBe('ok')
+      expect(await store.compareAndSet(withFix(emptyState(k.tenantId, k.deviceId), 4000), 1)).toBe('stale')
+      expect(await store.get(k)).toMatchObject({ version: 1, lastFix: { ts: 5000 } })
+    })
+
+    it('two concurrent writers from the same version: exactly one wins', async () => {
+      const store = await factory.state()
+      const k = key()
+      const base = withFix(emptyState(k.tenantId, k.deviceId), 1000)
+      expect(await store.compareAndSet(base, 0)).toBe('ok')
+      const results = await Promise.all([store.compareAndSet(withFix(base, 2000), 1), store.compareAndSet(withFix(base, 2500), 1)])
+      expect(results.sort()).toEqual(['conflict', 'ok'])
+      expect((await store.get(k))?.version).toBe(2)
+    })
+
+    it('keeps per-feature state and does not let a caller mutate what is stored', async () => {
+      const store = await factory.state()
+      const k = key()
+      const doc = withFix({ ...emptyState(k.tenantId, k.deviceId), features: { geofences: { inside: ['a'] } } }, 1000)
+      await store.compareAndSet(doc, 0)
+      const read = await store.get(k)
+      ;(read!.features['geofences'] as { inside: string[] }).inside.push('b')
+      expect((await store.get(k))!.features).toEqual({ geofences: { inside: ['a'] } })
+      expect(await store.getMany([k, key()])).toMatchObject([{ deviceId: k.deviceId }, null])
+    })
+  })
+
+  describe(`${name}: presence store contract`, () => {
+    it('online from connect until disconnect of the same connection; a stale disconnect changes nothing', async () => {
+      const presence = await factory.presence()
+      const k = key()
+      await presence.connected(k, 'conn-1', 1000)
+      await presence.connected(k, 'conn-2', 2000) // reconnected (maybe on another node)
+      await presence.disconnected(k, 'conn-1', 2500) // the old connection's late goodbye
+      expect((await presence.get([k])).get(k.deviceId)).toMatchObject({ online: true, connection: 'conn-2' })
+      await presence.disconnected(k, 'conn-2', 3000)
+      expect((await presence.get([k])).get(k.deviceId)).toMatchObject({ online: false, lastSeenAt: 3000 })
+    })
+
+    it('a Last Will (no connection) sets offline unconditionally', async () => {
+      const presence = await factory.presence()
+      const k = key()
+      await presence.connected(k, 'conn-1', 1000)
+      await presence.disconnected(k, null, 1500)
+      expect((await presence.get([k])).get(k.deviceId)?.online).toBe(false)
+    })
+
+    it('records activity and lists online devices silent since a time', async () => {
+      const presence = await factory.presence()
+      const quiet = key()
+      const busy = key()
+      await presence.connected(quiet, 'q', 1000)
+      await presence.connected(busy, 'b', 1000)
+      presence.seen(busy, 9000, 8500)
+      await presence.flush()
+      const silent = await presence.silentSince(5000, 100000)
+      expect(silent).toContainEqual(quiet)
+      expect(silent).not.toContainEqual(busy)
+      expect((await presence.get([busy])).get(busy.deviceId)).toMatchObject({ lastSeenAt: 9000, lastFixAt: 8500 })
+    })
+  })
+}

@@ -1,0 +1,57 @@
+// External broker mode against the real Mosquitto on this machine: devices publish to Mosquitto,
+// two ReTrack nodes share the subscription, and each reading is stored exactly once.
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import mqtt from 'mqtt'
+import { eventually, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
+import { createPostgresDatabase } from '../../helpers/databases.js'
+import { mosquittoPub } from '../../helpers/mosquitto-clients.js'
+
+const services = () => inject('services')
+
+describe.runIf(services().mosquitto && postgresAvailable())('external broker mode (Mosquitto)', () => {
+  let a: TestNode
+  let b: TestNode
+  let acme: Provisioned
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>
+  const slug = `ext${randomBytes(3).toString('hex')}`
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase()
+    const external = {
+      EXTERNAL_BROKER_URL: services().mosquittoUrl, EXTERNAL_BROKER_SHARE_GROUP: `retrack-test-${slug}`, EMBEDDED_BROKER: false,
+    }
+    a = await startNode({ ...external, EXTERNAL_BROKER_CLIENT_ID: `retrack-test-${slug}-a` }, { databaseUrl: database.url })
+    b = await startNode({ ...external, EXTERNAL_BROKER_CLIENT_ID: `retrack-test-${slug}-b` }, { databaseUrl: database.url })
+    acme = await provision(a, slug, 2)
+  })
+  afterAll(async () => { await a?.close(); await b?.close(); await database?.drop() })
+
+  const count = async (deviceId: string) => (await a.server.db.pool.query<{ n: number }>('select count(*)::int n from positions where device_id = $1', [deviceId])).rows[0]!.n
+
+  it('readings published to Mosquitto are stored once although two nodes consume', async () => {
+    const device = acme.devices[0]!
+    const publisher = await mqtt.connectAsync(services().mosquittoUrl, { clientId: `${slug}-pub`, protocolVersion: 4 })
+    const base = Date.now() - 120_000
+    const total = 200
+    for (let i = 0; i < total; i++) {
+      await publisher.publishAsync(`tenants/${slug}/devices/${device.id}/telemetry`, JSON.stringify({ ts: base + i * 100, lat: 40 + i * 1e-5, lon: -3, seq: i }), { qos: 1 })
+    }
+    await publisher.endAsync()
+    await eventually(async () => await count(device.id) === total, 10_000, `${total} readings`)
+    // both nodes took part (shared subscription), neither stored a reading twice
+    const perNode = await Promise.all([a, b].map(async (n) => (await n.server.metrics.registry.getSingleMetricAsString('retrack_db_batch_rows')).match(/retrack_db_batch_rows_sum\{table="positions"\} (\d+)/)?.[1]))
+    expect(perNode.map(Number).reduce((x, y) => x + y)).toBe(total)
+    expect(perNode.every((n) => Number(n) > 0)).toBe(true)
+  })
+
+  it('mosquitto_pub readings of a known device are stored; an unknown device is dead-lettered', async () => {
+    const device = acme.devices[1]!
+    const port = Number(new URL(services().mosquittoUrl).port || 1883)
+    const run = await mosquittoPub(port, { id: `${slug}-cli`, user: 'x', pass: 'x', topic: `tenants/${slug}/devices/${device.id}/telemetry`, message: JSON.stringify({ ts: Date.now(), lat: 1.5, lon: 1.5 }) })
+    expect(run.code).toBe(0)
+    await eventually(async () => await count(device.id) === 1, 10_000, 'reading via mosquitto_pub')
+    await mosquittoPub(port, { id: `${slug}-cli2`, user: 'x', pass: 'x', topic: `tenants/${slug}/devices/dev_nobody_here/telemetry`, message: '{}' })
+    await eventually(async () => (await a.server.db.pool.query<{ n: number }>(`select count(*)::int n from dead_letters where code = 'UNKNOWN_DEVICE' and topic like $1`, [`tenants/${slug}/%`])).rows[0]!.n === 1, 10_000, 'dead letter')
+  })
+})

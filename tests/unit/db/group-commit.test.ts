@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { GroupCommitWriter } from '../../../src/db/group-commit.js'
+
+const deferred = () => {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => { resolve = r })
+  return { promise, resolve }
+}
+
+describe('GroupCommitWriter', () => {
+  it('writes at once when idle and gathers what arrives meanwhile into the next batch', async () => {
+    const batches: number[][] = []
+    const gate = deferred()
+    const writer = new GroupCommitWriter<number, number>(async (rows) => {
+      batches.push(rows)
+      if (batches.length === 1) await gate.promise
+      return rows.map((r) => r * 10)
+    }, { maxBatch: 100, maxWaitMs: 0, maxConcurrent: 1 })
+    const first = writer.write([1])
+    await new Promise((r) => setImmediate(r))
+    const rest = [writer.write([2, 3]), writer.write([4])]
+    gate.resolve()
+    expect(await first).toEqual([10])
+    expect(await Promise.all(rest)).toEqual([[20, 30], [40]])
+    expect(batches).toEqual([[1], [2, 3, 4]])
+  })
+
+  it('never exceeds maxBatch rows except for one oversized write', async () => {
+    const sizes: number[] = []
+    const writer = new GroupCommitWriter<number, true>(async (rows) => { sizes.push(rows.length); return rows.map(() => true as const) },
+      { maxBatch: 5, maxWaitMs: 0, maxConcurrent: 1 })
+    await Promise.all([writer.write([1, 2, 3]), writer.write([4, 5, 6]), writer.write(Array.from({ length: 9 }, (_, i) => i))])
+    expect(sizes.every((s) => s <= 5 || s === 9)).toBe(true)
+    expect(sizes.reduce((a, b) => a + b)).toBe(15)
+  })
+
+  it('fails every caller of a failed batch, and the next batch still goes', async () => {
+    let calls = 0
+    const writer = new GroupCommitWriter<number, number>(async (rows) => {
+      if (++calls === 1) throw new Error('disk full')
+      return rows
+    }, { maxBatch: 10, maxWaitMs: 0, maxConcurrent: 1 })
+    await expect(writer.write([1])).rejects.toThrow('disk full')
+    expect(await writer.write([2])).toEqual([2])
+  })
+
+  it('drain() waits for queued and in-flight writes', async () => {
+    const done: number[] = []
+    const writer = new GroupCommitWriter<number, number>(async (rows) => {
+      await new Promise((r) => setTimeout(r, 20))
+      done.push(...rows)
+      return rows
+    }, { maxBatch: 2, maxWaitMs: 0, maxConcurrent: 1 })
+    void writer.write([1, 2]); void writer.write([3])
+    await writer.drain()
+    expect(done).toEqual([1, 2, 3])
+  })
+})

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest'
+import { maxSpeedMps } from '../../../devices/motion/params.js'
+import { approachSpeed, stoppingCap } from '../../../devices/motion/speed.js'
+import { TripRunner } from '../../../devices/motion/trips.js'
+import { VehicleMotion } from '../../../devices/motion/vehicle.js'
+import { planTrips } from '../../../devices/plan.js'
+import { mulberry32 } from '../../../devices/random.js'
+import type { Route } from '../../../devices/routes.js'
+import { params, straightRoute } from './helpers.js'
+
+const T0 = Date.UTC(2025, 0, 6, 6, 0, 0)
+const route = straightRoute(60, [[0, 'pickup', 1800], [20, 'delivery', 900], [35, 'waypoint', 0], [60, 'delivery', 1200]])
+
+/** Drives a whole trip, sampling every `sampleS` seconds; returns the samples and the motion. */
+function drive(r: Route, p = params(), seed = 1, sampleS = 1) {
+  const motion = new VehicleMotion(r, T0, p, mulberry32(seed))
+  const samples: { t: number, speed: number, d: number, phase: string }[] = []
+  for (let t = T0; motion.finishedAt === null && t < T0 + 24 * 3600_000; t += sampleS * 1000) {
+    motion.advanceTo(t)
+    const s = motion.state()
+    samples.push({ t, speed: s.speed, d: s.distanceM, phase: s.phase })
+  }
+  return { motion, samples }
+}
+
+describe('vehicle motion', () => {
+  describe.each([
+    { name: 'defaults', p: params(), limit: undefined },
+    { name: 'no variability, no traffic', p: params({ speedVar: 0, trafficPerHour: 0 }), limit: undefined },
+    { name: 'wild variability, heavy traffic', p: params({ speedVar: 0.5, trafficPerHour: 6 }), limit: undefined },
+    { name: 'city speed limit', p: params(), limit: 50 },
+  ])('speed profile: $name', ({ p, limit }) => {
+    const r = limit === undefined ? route : straightRoute(60, [[0, 'pickup', 600], [30, 'delivery', 600], [60, 'delivery', 600]], limit)
+    const { motion, samples } = drive(r, p, 42)
+    const vmax = maxSpeedMps(p, limit)
+
+    it('never exceeds cruise × (1 + variability) and never goes negative', () => {
+      for (const s of samples) {
+        expect(s.speed).toBeGreaterThanOrEqual(0)
+        expect(s.speed).toBeLessThanOrEqual(vmax + 1e-9)
+      }
+      expect(Math.max(...samples.map((s) => s.speed))).toBeGreaterThan(vmax * 0.6)
+    })
+
+    it('speeds up no faster than the acceleration limit and only moves forward', () => {
+      for (let i = 1; i < samples.length; i++) {
+        expect(samples[i]!.speed - samples[i - 1]!.speed).toBeLessThanOrEqual(p.accelMps2 * 1 + 1e-9)
+        expect(samples[i]!.d).toBeGreaterThanOrEqual(samples[i - 1]!.d - 1e-9)
+      }
+    })
+
+    it('finishes the trip at the end of the line', () => {
+      expect(motion.finishedAt).not.toBeNull()
+      expect(motion.distanceM).toBeCloseTo(r.path.lengthM, 3)
+    })
+  })
+
+  it('dwells at every stop for the planned dwell ± jitter, standing still on the stop', () => {
+    const p = params({ dwellJitter: 0.2 })
+    const { motion } = drive(route, p, 7)
+    route.stops.forEach((stop, i) => {
+      const v = motion.visits[i]!
+      const dwellS = (v.departedAt! - v.arrivedAt!) / 1000
+      if (stop.plannedDwellS === 0) { expect(dwellS).toBe(0); return }
+      expect(dwellS).toBeGreaterThanOrEqual(stop.plannedDwellS * 0.8 - 1e-6)
+      expect(dwellS).toBeLessThanOrEqual(stop.plannedDwellS * 1.2 + 1e-6)
+    })
+    // and in the middle of a dwell the truck stands on the stop
+    const mid = new VehicleMotion(route, T0, p, mulberry32(7))
+    const v1 = motion.visits[1]!
+    mid.advanceTo((v1.arrivedAt! + v1.departedAt!) / 2)
+    const s = mid.state()
+    expect(s).toMatchObject({ phase: 'dwelling', speed: 0 })
+    expect(s.distanceM).toBeCloseTo(route.stops[1]!.distanceM, 6)
+  })
+
+  it('records arrival at the exact moment the vehicle reaches the stop', () => {
+    const { motion } = drive(route, params(), 3)
+    route.stops.forEach((stop, i) => {
+      if (i === 0) return
+      const arrivedAt = motion.visits[i]!.arrivedAt!
+      const replay = new VehicleMotion(route, T0, params(), mulberry32(3))
+      replay.advanceTo(arrivedAt - 1)
+      expect(replay.distanceM).toBeLessThan(stop.distanceM)
+      expect(replay.distanceM).toBeGreaterThan(stop.distanceM - 30)
+      const events = replay.advanceTo(arrivedAt)
+      expect(events).toContainEqual({ kind: 'arrived', stop: i, t: arrivedAt })
+      expect(replay.distanceM).toBeCloseTo(stop.distanceM, 6)
+    })
+  })
+
+  it('drives through a stop without dwell: arrival = departure, still moving', () => {
+    const { motion } = drive(route, params(), 5)
+    const v = motion.visits[2]!
+    expect(v.arrivedAt).toBe(v.departedAt)
+    const replay = new VehicleMotion(route, T0, params(), mulberry32(5))
+    replay.advanceTo(v.arrivedAt!)
+    expect(replay.state().speed).toBeGreaterThan(1)
+  })
+
+  it('gives the same truth however often it is asked (fix interval does not change the trip)', () => {
+    const a = drive(route, params(), 11, 5).motion.visits
+    const b = drive(route, params(), 11, 37).motion.visits
+    expect(b).toEqual(a)
+  })
+
+  it('waits at the pickup until its departure time', () => {
+    const motion = new VehicleMotion(route, T0, params(), mulberry32(1))
+    expect(motion.advanceTo(T0 - 60_000)).toEqual([])
+    expect(motion.state()).toMatchObject({ phase: 'waiting', speed: 0, distanceM: 0 })
+    expect(motion.advanceTo(T0)).toEqual([{ kind: 'arrived', stop: 0, t: T0 }])
+  })
+
+  it.each([
+    { v: 10, desired: 20, dt: 1, expected: 10.5 },
+    { v: 10, desired: 10.2, dt: 1, expected: 10.2 },
+    { v: 20, desired: 5, dt: 1, expected: 17 },
+    { v: 20, desired: 19, dt: 1, expected: 19 },
+  ])('approachSpeed($v → $desired) = $expected', ({ v, desired, dt, expected }) => {
+    expect(approachSpeed(v, desired, dt, 0.5, 3)).toBeCloseTo(expected, 9)
+  })
+
+  it.each([
+    { remaining: 0, cap: 2 }, { remaining: 1, cap: 2 }, { remaining: 200, cap: 20 }, { remaining: 50, cap: 10 },
+  ])('stoppingCap($remaining m) = $cap m/s', ({ remaining, cap }) => {
+    expect(stoppingCap(remaining, 1, 2)).toBeCloseTo(cap, 9)
+  })
+
+  it('chains trips: the return leg leaves at its planned time or when the first ends, whichever is later', () => {
+    const trips = planTrips(route, 2, T0, params())
+    expect(trips[1]!.route.stops[0]!.type).toBe('pickup')
+    expect(trips[1]!.route.stops.at(-1)!.type).toBe('delivery')
+    const runner = new TripRunner(trips, params(), mulberry32(9))
+    for (let t = T0; runner.finishedAt === null && t < T0 + 48 * 3600_000; t += 60_000) runner.advanceTo(t)
+    const [first, second] = runner.truth()
+    expect(second!.startedAt).toBe(Math.max(trips[1]!.plannedStart, first!.finishedAt!))
+    expect(second!.stops.every((s) => s.arrivedAt !== null && s.departedAt !== null)).toBe(true)
+  })
+})
