@@ -1,0 +1,88 @@
+// GeoJSON checks for fences and planned routes. The JSON schema only says "an object with a type
+// and coordinates"; the rules live here so a refusal can say which coordinate is wrong and why
+// ("geometry.coordinates[0][3]: latitude 91 is outside [-90, 90]") instead of an anyOf dump.
+import { booleanPointInPolygon, kinks, polygon as turfPolygon } from '@turf/turf'
+import { AppError } from '../../../errors.js'
+
+export type Position = [number, number] | [number, number, number]
+// type aliases, not interfaces: Prisma's JSON input type accepts only the former
+export type PointGeometry = { type: 'Point', coordinates: Position }
+export type LineStringGeometry = { type: 'LineString', coordinates: Position[] }
+export type PolygonGeometry = { type: 'Polygon', coordinates: Position[][] }
+export type FenceGeometry = PointGeometry | LineStringGeometry | PolygonGeometry
+
+/** Most positions one geometry may hold: enough for a detailed road corridor, small enough for the fence index. */
+export const MAX_POSITIONS = 20_000
+
+export const invalidGeometry = (path: string, message: string) =>
+  new AppError(400, 'INVALID_GEOMETRY', `${path}: ${message}`, { path })
+
+function position(value: unknown, path: string): Position {
+  if (!Array.isArray(value) || value.length < 2 || value.length > 3) {
+    throw invalidGeometry(path, 'a position is [longitude, latitude] or [longitude, latitude, altitude]')
+  }
+  for (const [i, n] of value.entries()) {
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw invalidGeometry(`${path}[${i}]`, 'must be a finite number')
+  }
+  const [lon, lat] = value as Position
+  if (lon < -180 || lon > 180) throw invalidGeometry(`${path}[0]`, `longitude ${lon} is outside [-180, 180]`)
+  if (lat < -90 || lat > 90) throw invalidGeometry(`${path}[1]`, `latitude ${lat} is outside [-90, 90]`)
+  return value as Position
+}
+
+function positions(value: unknown, path: string, min: number, what: string): Position[] {
+  if (!Array.isArray(value) || value.length < min) throw invalidGeometry(path, `${what} needs at least ${min} positions`)
+  if (value.length > MAX_POSITIONS) throw invalidGeometry(path, `at most ${MAX_POSITIONS} positions`)
+  return value.map((p, i) => position(p, `${path}[${i}]`))
+}
+
+const samePlace = (a: Position, b: Position) => a[0] === b[0] && a[1] === b[1]
+const distinctPlaces = (ps: Position[]) => new Set(ps.map((p) => `${p[0]},${p[1]}`)).size
+
+function ring(value: unknown, path: string): Position[] {
+  const ps = positions(value, path, 4, 'a linear ring')
+  if (!samePlace(ps[0]!, ps[ps.length - 1]!)) throw invalidGeometry(path, 'a linear ring must be closed: its last position must equal its first')
+  if (distinctPlaces(ps) < 3) throw invalidGeometry(path, 'a linear ring needs at least 3 distinct positions (it encloses no area)')
+  return ps
+}
+
+export function parsePoint(value: { coordinates?: unknown }, path: string): PointGeometry {
+  return { type: 'Point', coordinates: position(value.coordinates, `${path}.coordinates`) }
+}
+
+export function parseLineString(value: { coordinates?: unknown }, path: string): LineStringGeometry {
+  const coordinates = positions(value.coordinates, `${path}.coordinates`, 2, 'a LineString')
+  if (distinctPlaces(coordinates) < 2) throw invalidGeometry(`${path}.coordinates`, 'a LineString needs at least 2 distinct positions')
+  return { type: 'LineString', coordinates }
+}
+
+export function parsePolygon(value: { coordinates?: unknown }, path: string): PolygonGeometry {
+  const raw = value.coordinates
+  if (!Array.isArray(raw) || raw.length === 0) throw invalidGeometry(`${path}.coordinates`, 'a Polygon needs an outer ring')
+  if (raw.length > 100) throw invalidGeometry(`${path}.coordinates`, 'at most 100 rings (1 outer ring and 99 holes)')
+  const rings = raw.map((r, i) => ring(r, `${path}.coordinates[${i}]`))
+  if (rings.reduce((n, r) => n + r.length, 0) > MAX_POSITIONS) throw invalidGeometry(`${path}.coordinates`, `at most ${MAX_POSITIONS} positions in all rings`)
+  // A crossing edge makes "inside" ambiguous, and the fence index would disagree with the map.
+  const crossing = kinks(turfPolygon(rings)).features[0]
+  if (crossing) {
+    const [lon, lat] = crossing.geometry.coordinates
+    throw invalidGeometry(`${path}.coordinates`, `rings must not cross themselves or each other (edges cross near [${lon}, ${lat}])`)
+  }
+  const outer = turfPolygon([rings[0]!])
+  for (const [i, hole] of rings.slice(1).entries()) {
+    if (!hole.every((p) => booleanPointInPolygon([p[0], p[1]], outer))) {
+      throw invalidGeometry(`${path}.coordinates[${i + 1}]`, 'a hole must lie inside the outer ring')
+    }
+  }
+  return { type: 'Polygon', coordinates: rings }
+}
+
+const parsers = { Point: parsePoint, LineString: parseLineString, Polygon: parsePolygon } as const
+
+/** Validates a fence geometry of any supported type; throws INVALID_GEOMETRY naming the bad part. */
+export function parseGeometry(value: { type?: unknown, coordinates?: unknown }, path = 'geometry'): FenceGeometry {
+  const type = value.type
+  const parse = typeof type === 'string' && Object.hasOwn(parsers, type) ? parsers[type as keyof typeof parsers] : undefined
+  if (!parse) throw invalidGeometry(`${path}.type`, 'must be Point, LineString or Polygon')
+  return parse(value, path)
+}

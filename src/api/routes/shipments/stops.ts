@@ -1,0 +1,52 @@
+// Changing one stop of a shipment. Only a pending stop changes: once the vehicle arrived, the stop
+// is history. Its name and radius are also its fence's, so both change in one transaction.
+import { AppError } from '../../../errors.js'
+import { announce, instant, type Caller } from './caller.js'
+import { getStop, stopView } from './queries.js'
+import { assertOpen, assertOrdered } from './rules.js'
+import type { UpdateStop } from './schemas.js'
+
+const notPending = (status: string) => new AppError(409, 'STOP_NOT_PENDING', `only a pending stop can change; this one is ${status}`)
+
+async function pendingStop(c: Caller, shipmentId: string, stopId: string, action: string) {
+  const stop = await getStop(c.db, shipmentId, stopId)
+  assertOpen(stop.shipment, action)
+  if (stop.status !== 'pending') throw notPending(stop.status)
+  return stop
+}
+
+export async function updateStop(c: Caller, shipmentId: string, stopId: string, patch: UpdateStop) {
+  const stop = await pendingStop(c, shipmentId, stopId, 'change its stops')
+  const { windowStart, windowEnd, ...rest } = patch
+  const start = windowStart !== undefined ? instant('windowStart', windowStart) : stop.windowStart
+  const end = windowEnd !== undefined ? instant('windowEnd', windowEnd) : stop.windowEnd
+  assertOrdered('windowStart', start, 'windowEnd', end)
+  const fence = {
+    ...(patch.name !== undefined ? { name: patch.name } : {}),
+    ...(patch.radiusM !== undefined ? { radiusM: patch.radiusM } : {}),
+  }
+  const fenceChanged = Object.keys(fence).length > 0
+  await c.db.$transaction(async (tx) => {
+    // pending in the WHERE: the processing core may mark the stop arrived meanwhile
+    const { count } = await tx.stop.updateMany({ where: { id: stopId, status: 'pending' }, data: { ...rest, windowStart: start, windowEnd: end } })
+    if (count === 0) throw notPending('no longer pending')
+    if (fenceChanged) await tx.geofence.updateMany({ where: { stopId }, data: fence })
+  })
+  announce(c, shipmentId, fenceChanged && stop.geofence ? [stop.geofence.id] : [])
+  return stopView(await getStop(c.db, shipmentId, stopId))
+}
+
+export async function skipStop(c: Caller, shipmentId: string, stopId: string) {
+  await pendingStop(c, shipmentId, stopId, 'skip its stops')
+  const ts = new Date()
+  await c.db.$transaction(async (tx) => {
+    const { count } = await tx.stop.updateMany({ where: { id: stopId, status: 'pending' }, data: { status: 'skipped' } })
+    if (count === 0) throw notPending('no longer pending')
+    // on the shipment's timeline beside the events the processing core records
+    await tx.trackingEvent.create({
+      data: { tenantId: c.tenantId, type: 'stop_skipped', shipmentId, stopId, ts, source: 'user', userId: c.userId, payload: {} },
+    })
+  })
+  announce(c, shipmentId)
+  return stopView(await getStop(c.db, shipmentId, stopId))
+}
