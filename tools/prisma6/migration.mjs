@@ -3,7 +3,8 @@
 //   node tools/prisma6/migration.mjs create <name>   write prisma/migrations/<timestamp>_<name>/migration.sql
 //   node tools/prisma6/migration.mjs check           exit 2 when prisma/schema.prisma and the migrations disagree
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { deriveSchema } from './derive-schema.mjs'
@@ -12,7 +13,17 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const migrations = path.join(here, '../../prisma/migrations')
 
 function diff(extra) {
-  const schema = deriveSchema(process.env.RETRACK_SCHEMA ?? undefined)
+  // A derived schema per run: two runs at once (the drift test runs two; several people share a
+  // checkout) would otherwise overwrite one shared file and each compare against the other's schema.
+  const schema = deriveSchema(process.env.RETRACK_SCHEMA ?? undefined, path.join(tmpdir(), `retrack-prisma6-${process.pid}.prisma`))
+  try {
+    return runPrisma(schema, extra)
+  } finally {
+    rmSync(schema, { force: true })
+  }
+}
+
+function runPrisma(schema, extra) {
   const args = [path.join(here, 'node_modules/prisma/build/index.js'), 'migrate', 'diff',
     '--from-migrations', migrations, '--to-schema-datamodel', schema, ...extra]
   return spawnSync(process.execPath, args, {
