@@ -61,5 +61,3 @@ export async function getStop(db: Pick<TenantDb, 'stop'>, shipmentId: string, st
   if (!stop) throw notFound('stop')
   return stop
 }
-
-export { stopInclude }
