@@ -19,6 +19,8 @@ import { MemoryPresenceStore, MemoryStateStore } from './state/memory.js'
 import { RedisPresenceStore, RedisStateStore, createRedis } from './state/redis.js'
 import type { AssetStateStore, PresenceStore } from './core/ports.js'
 import { assembleIngestion, type IngestionParts } from './ingest/assemble.js'
+import { DbAssetContextLoader } from './db/asset-context.js'
+import { OfflineSweep } from './core/offline-sweep.js'
 import { MqttBroker } from './broker/broker.js'
 import { ExternalConsumer } from './ingest/external.js'
 import { deviceTopic } from './contracts/topics.js'
@@ -31,6 +33,7 @@ export interface RunningServer {
   state: AssetStateStore
   presence: PresenceStore
   ingestion: IngestionParts
+  sweep: OfflineSweep
   broker: MqttBroker | null
   bus: Bus
   /** actual ports (useful when configured as 0) */
@@ -83,9 +86,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     phases.flush.push(() => presence.close())
     log.info({ state: config.REDIS_URL ? 'redis' : 'memory' }, 'asset state store ready')
 
-    const ingestion = assembleIngestion({ config, log, metrics, pool: db.pool, state, presence })
-    phases.drain.push(() => ingestion.drain())
     const directory = new DeviceDirectory(db.prisma)
+    const contexts = new DbAssetContextLoader(db.pool, directory, log)
+    const ingestion = assembleIngestion({
+      config, log, metrics, pool: db.pool, state, presence, contexts,
+      onShipmentChanged: (tenantId, id) => bus.publish('changes', { kind: 'shipment', tenantId, id } satisfies Change),
+    })
+    phases.drain.push(() => ingestion.drain())
+    const sweep = new OfflineSweep(presence, ingestion.pipeline, { afterS: config.OFFLINE_AFTER_S, everyS: config.OFFLINE_SWEEP_S }, log)
+    sweep.start()
+    phases.accept.push(() => sweep.stop())
 
     let broker: MqttBroker | null = null
     let mqttPort: number | null = null
@@ -111,7 +121,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       directory.invalidate(deviceId)
       if (broker?.disconnect(deviceId)) log.info({ device: deviceId }, 'closed the connection of a revoked device')
     })
-    bus.subscribe<Change>('changes', (change) => { if (change.kind === 'device') directory.invalidate(change.id) })
+    bus.subscribe<Change>('changes', (change) => {
+      if (change.kind === 'device') {
+        directory.invalidate(change.id)
+        contexts.invalidate(change.tenantId, 'plans') // the device may now carry another vehicle's shipment
+      } else contexts.invalidate(change.tenantId, change.kind === 'geofence' ? 'fences' : 'plans')
+    })
 
     const app = await buildApp({
       config, log, db, metrics, tokens,
@@ -132,7 +147,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     phases.accept.push(() => app.close())
     const httpPort = (app.server.address() as AddressInfo).port
 
-    return { config, db, app, metrics, state, presence, ingestion, broker, bus, httpPort, mqttPort, close: stopAll }
+    return { config, db, app, metrics, state, presence, ingestion, sweep, broker, bus, httpPort, mqttPort, close: stopAll }
   } catch (err) {
     await stopAll()
     throw err

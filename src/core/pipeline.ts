@@ -6,6 +6,8 @@
 // write, so a retry never emits twice and a late fix never fires anything.
 import type { Fix } from '../contracts/payloads.js'
 import type { AssetKey, AssetStateStore } from './ports.js'
+import { noContext, type AssetContext, type AssetContextLoader } from './context.js'
+import type { CoreEffect } from './effects.js'
 import { emptyState, toLastFix, type AssetState } from './state.js'
 import type { DropReason, FilterSettings, StatefulStage } from './stages/stage.js'
 import { KeyedQueue } from './keyed-queue.js'
@@ -30,19 +32,37 @@ export interface ProcessContext {
   readonly previous: AssetState
   /** state being built; processors write their part into next.features[name] */
   readonly next: AssetState
-  emit(event: CoreEvent): void
+  readonly asset: AssetContext
+  /** per-fix notes from earlier processors to later ones (e.g. fence transitions) */
+  readonly scratch: Record<string, unknown>
+  readonly emit: (event: CoreEvent) => void
+  readonly effect: (effect: CoreEffect) => void
+}
+
+/** A fix a stateful stage dropped, shown to processors that care (e.g. the GPS jump detector). */
+export interface DropContext {
+  readonly fix: Fix
+  readonly reason: DropReason
+  readonly next: AssetState
+  readonly asset: AssetContext
+  readonly emit: (event: CoreEvent) => void
 }
 
 export interface FixProcessor {
   readonly name: string
   process(ctx: ProcessContext): void | Promise<void>
+  dropped?(ctx: DropContext): void
 }
 
 export interface PipelineHooks {
   dropped(fix: Fix, reason: DropReason, detail?: string): void
   accepted(fixes: Fix[], state: AssetState): void
   events(events: CoreEvent[]): Promise<void> | void
+  effects?(effects: CoreEffect[]): Promise<void> | void
 }
+
+/** Changes state outside a fix (a wall-clock sweep); may emit events. Return false to change nothing. */
+export type StateUpdate = (next: AssetState, emit: (event: CoreEvent) => void, asset: AssetContext) => boolean
 
 const MAX_ATTEMPTS = 10
 
@@ -55,6 +75,7 @@ export class AssetPipeline {
     private readonly processors: readonly FixProcessor[],
     private readonly settings: FilterSettings,
     private readonly hooks: PipelineHooks,
+    private readonly contexts: AssetContextLoader = { load: async () => noContext },
   ) {}
 
   /** Queues fixes (any mix of assets); resolves when all of them are processed. */
@@ -74,48 +95,71 @@ export class AssetPipeline {
 
   idle(): Promise<void> { return this.queue.idle() }
 
+  /** Runs `update` on the asset's state under its queue, with the same compare-and-set as fixes. */
+  update(key: AssetKey, update: StateUpdate): Promise<void> {
+    return this.queue.run(`${key.tenantId}:${key.deviceId}`, async () => {
+      const asset = await this.contexts.load(key)
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        const stored = await this.store.get(key)
+        const next = structuredClone(stored ?? emptyState(key.tenantId, key.deviceId))
+        const events: CoreEvent[] = []
+        if (!update(next, (e) => events.push(e), asset)) return
+        if (await this.store.compareAndSet(next, stored?.version ?? 0) === 'ok') {
+          if (events.length > 0) await this.hooks.events(events)
+          return
+        }
+      }
+    })
+  }
+
   private async process(key: AssetKey, fixes: Fix[]): Promise<void> {
+    const asset = await this.contexts.load(key)
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const stored = await this.store.get(key)
       const previous = stored ?? emptyState(key.tenantId, key.deviceId)
-      const outcome = await this.apply(previous, fixes)
-      if (outcome.accepted.length === 0 && outcome.events.length === 0) {
-        outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
-        return
+      const outcome = await this.apply(previous, fixes, asset)
+      const changed = outcome.accepted.length > 0 || outcome.events.length > 0
+      if (changed && await this.store.compareAndSet(outcome.state, previous.version) !== 'ok') {
+        continue // another writer got there first ('conflict' or 'stale'): recompute from what it wrote
       }
-      const result = await this.store.compareAndSet(outcome.state, previous.version)
-      if (result === 'ok') {
-        outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
-        this.hooks.accepted(outcome.accepted, outcome.state)
-        if (outcome.events.length > 0) await this.hooks.events(outcome.events)
-        return
-      }
-      // 'conflict' or 'stale': another writer got there first; recompute from what it wrote
+      outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
+      if (!changed) return
+      this.hooks.accepted(outcome.accepted, outcome.state)
+      if (outcome.events.length > 0) await this.hooks.events(outcome.events)
+      if (outcome.effects.length > 0) await this.hooks.effects?.(outcome.effects)
+      return
     }
     throw new Error(`asset ${key.deviceId}: state kept changing under ${MAX_ATTEMPTS} attempts`)
   }
 
-  private async apply(previous: AssetState, fixes: Fix[]) {
+  private async apply(previous: AssetState, fixes: Fix[], asset: AssetContext) {
     let state = previous
     const accepted: Fix[] = []
     const events: CoreEvent[] = []
+    const effects: CoreEffect[] = []
     const drops: Array<{ fix: Fix, reason: DropReason, detail?: string | undefined }> = []
+    const emit = (e: CoreEvent) => { events.push(e) }
     for (const fix of fixes) {
       const verdict = this.judge(fix, state)
       if (verdict) {
         drops.push({ fix, ...verdict })
-        if (verdict.reason !== 'late' && verdict.reason !== 'duplicate') state = { ...state, lastDrop: { reason: verdict.reason, ts: fix.ts } }
+        if (verdict.reason !== 'late' && verdict.reason !== 'duplicate') {
+          // a wrong fix (not merely an old one) is recorded, and shown to processors that watch for it
+          const next: AssetState = { ...structuredClone(state), lastDrop: { reason: verdict.reason, ts: fix.ts } }
+          for (const processor of this.processors) processor.dropped?.({ fix, reason: verdict.reason, next, asset, emit })
+          state = next
+        }
         continue
       }
       const next: AssetState = structuredClone(state)
-      const ctx: ProcessContext = { fix, previous: state, next, emit: (e) => events.push(e) }
+      const ctx: ProcessContext = { fix, previous: state, next, asset, scratch: {}, emit, effect: (e) => effects.push(e) }
       for (const processor of this.processors) await processor.process(ctx)
       next.lastFix = toLastFix(fix)
       next.fixCount = state.fixCount + 1
       state = next
       accepted.push(fix)
     }
-    return { state, accepted, events, drops }
+    return { state, accepted, events, effects, drops }
   }
 
   private judge(fix: Fix, state: AssetState) {

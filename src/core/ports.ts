@@ -36,8 +36,13 @@ export interface PresenceStore {
   /** records activity; cheap, called on every packet (implementations may coalesce) */
   seen(key: AssetKey, at: number, fixTs?: number): void
   get(keys: AssetKey[]): Promise<Map<string, Presence>>
-  /** devices online whose last activity is older than `before` (for the offline sweep) */
+  /**
+   * Devices whose last activity (connect, packet) is older than `before`, connected or not, that
+   * have not been settled since (for the offline sweep).
+   */
   silentSince(before: number, limit: number): Promise<AssetKey[]>
+  /** stops reporting these devices as silent until they are active again */
+  settle(keys: AssetKey[]): Promise<void>
   flush(): Promise<void>
   close(): Promise<void>
 }

@@ -5,7 +5,11 @@ import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { AssetStateStore, PresenceStore } from '../core/ports.js'
-import { AssetPipeline, type CoreEvent, type FixProcessor } from '../core/pipeline.js'
+import { AssetPipeline, type CoreEvent } from '../core/pipeline.js'
+import type { AssetContextLoader } from '../core/context.js'
+import type { CoreEffect } from '../core/effects.js'
+import { buildProcessors, type ProcessingSettings } from '../core/processors.js'
+import { applyEffects } from '../db/progress.js'
 import { statefulStages } from '../core/stages/stateful.js'
 import type { FilterSettings } from '../core/stages/stage.js'
 import { GroupCommitWriter } from '../db/group-commit.js'
@@ -23,6 +27,7 @@ export interface IngestionParts {
     events: GroupCommitWriter<NewTrackingEvent, StoredTrackingEvent | null>
     deadLetters: GroupCommitWriter<DeadLetter, unknown>
     filtered: GroupCommitWriter<{ deviceId: string, ts: number, reason: string }, true>
+    effects: GroupCommitWriter<CoreEffect, true>
   }
   /** stops accepting nothing (callers do that); waits for queued work and writes to finish */
   drain(): Promise<void>
@@ -37,6 +42,17 @@ export function filterSettings(config: Config): FilterSettings {
   }
 }
 
+export function processingSettings(config: Config): ProcessingSettings {
+  return {
+    membership: { dwellS: config.GEOFENCE_DWELL_S, exitMarginM: config.GEOFENCE_EXIT_MARGIN_M, exitS: config.GEOFENCE_EXIT_S, maxEntryAccuracyM: config.GEOFENCE_MAX_ENTRY_ACCURACY_M },
+    eta: { circuity: config.ETA_CIRCUITY, defaultSpeedMps: config.ETA_DEFAULT_SPEED_KMH / 3.6, speedTauS: config.ETA_SPEED_TAU_S, thresholdS: config.ETA_THRESHOLD_S, atRiskS: config.ETA_AT_RISK_S },
+    offRoute: { limitM: config.OFF_ROUTE_M, forS: config.OFF_ROUTE_S, backRatio: 0.6 },
+    unplannedStop: { afterS: config.UNPLANNED_STOP_S, radiusM: config.STATIONARY_RADIUS_M },
+    lowBattery: { belowPct: config.LOW_BATTERY_PCT, recoverPct: Math.min(100, config.LOW_BATTERY_PCT + 10) },
+    temperature: { forS: config.TEMP_EXCURSION_S, hysteresisC: 0.5 },
+  }
+}
+
 export interface IngestionDeps {
   config: Config
   log: Logger
@@ -44,7 +60,10 @@ export interface IngestionDeps {
   pool: pg.Pool
   state: AssetStateStore
   presence: PresenceStore
-  processors?: FixProcessor[]
+  /** tenant fences and the asset's shipment, for the processors (none: geofences and milestones stay idle) */
+  contexts?: AssetContextLoader
+  /** after a shipment's status changes in the database (caches of plans go stale) */
+  onShipmentChanged?: (tenantId: string, shipmentId: string) => void
   /** stored events, for live streaming (SSE, MQTT) */
   onEvents?: (events: StoredTrackingEvent[]) => void
 }
@@ -66,6 +85,8 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
     deadLetters: new GroupCommitWriter<DeadLetter, unknown>((rows) => insertDeadLetters(pool, rows), batching('dead_letters', 1)),
     filtered: new GroupCommitWriter<{ deviceId: string, ts: number, reason: string }, true>(
       async (rows) => { await markFiltered(pool, rows); return rows.map(() => true as const) }, batching('positions_filtered', 1)),
+    effects: new GroupCommitWriter<CoreEffect, true>(
+      async (rows) => { await applyEffects(pool, rows); return rows.map(() => true as const) }, batching('shipment_progress', 1)),
   }
 
   const storeEvents = async (events: NewTrackingEvent[]) => {
@@ -74,7 +95,7 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
     if (stored.length > 0) deps.onEvents?.(stored)
   }
 
-  const pipeline = new AssetPipeline(deps.state, statefulStages, deps.processors ?? [], filterSettings(config), {
+  const pipeline = new AssetPipeline(deps.state, statefulStages, buildProcessors(processingSettings(config)), filterSettings(config), {
     dropped(fix, reason) {
       metrics.readingsDropped.inc({ reason })
       // late fixes are kept in history on purpose; the others were wrong and are marked so
@@ -88,7 +109,11 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
       metrics.readingsAccepted.inc({ transport: 'any' }, fixes.length)
     },
     events: (events: CoreEvent[]) => storeEvents(events.map((e) => ({ ...e, source: 'rule' as const }))),
-  })
+    effects: async (effects) => {
+      await writers.effects.write(effects)
+      for (const e of effects) if (e.kind === 'shipment' && e.status === 'delivered') deps.onShipmentChanged?.(e.tenantId, e.shipmentId)
+    },
+  }, deps.contexts)
 
   const ingestor = new Ingestor({
     sinks: { positions: writers.positions, deviceEvents: writers.events, deadLetters: writers.deadLetters },

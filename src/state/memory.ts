@@ -31,19 +31,19 @@ export class MemoryStateStore implements AssetStateStore {
 }
 
 export class MemoryPresenceStore implements PresenceStore {
-  private readonly entries = new Map<string, Presence & { key: AssetKey }>()
+  private readonly entries = new Map<string, Presence & { key: AssetKey, watched: boolean }>()
 
   private entry(key: AssetKey) {
     let e = this.entries.get(id(key))
     if (!e) {
-      e = { key, online: false, lastSeenAt: null, lastFixAt: null, connection: null }
+      e = { key, online: false, lastSeenAt: null, lastFixAt: null, connection: null, watched: false }
       this.entries.set(id(key), e)
     }
     return e
   }
 
   async connected(key: AssetKey, connection: string, at: number): Promise<void> {
-    Object.assign(this.entry(key), { online: true, connection, lastSeenAt: at })
+    Object.assign(this.entry(key), { online: true, connection, lastSeenAt: at, watched: true })
   }
 
   async disconnected(key: AssetKey, connection: string | null, at: number): Promise<void> {
@@ -54,6 +54,7 @@ export class MemoryPresenceStore implements PresenceStore {
 
   seen(key: AssetKey, at: number, fixTs?: number): void {
     const e = this.entry(key)
+    e.watched = true
     e.lastSeenAt = Math.max(e.lastSeenAt ?? 0, at)
     if (fixTs !== undefined) e.lastFixAt = Math.max(e.lastFixAt ?? 0, fixTs)
   }
@@ -70,10 +71,17 @@ export class MemoryPresenceStore implements PresenceStore {
   async silentSince(before: number, limit: number): Promise<AssetKey[]> {
     const out: AssetKey[] = []
     for (const e of this.entries.values()) {
-      if (e.online && (e.lastSeenAt ?? 0) < before) out.push(e.key)
+      if (e.watched && (e.lastSeenAt ?? 0) < before) out.push(e.key)
       if (out.length >= limit) break
     }
     return out
+  }
+
+  async settle(keys: AssetKey[]): Promise<void> {
+    for (const k of keys) {
+      const e = this.entries.get(id(k))
+      if (e) e.watched = false
+    }
   }
 
   async flush(): Promise<void> {}

@@ -18,12 +18,12 @@ const CONNECTED = `
 redis.call('HSET', KEYS[1], 'on', 1, 'conn', ARGV[1], 'seen', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1`
+// a disconnected device stays watched: it is reported offline if it does not come back
 const DISCONNECTED = `
 if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'conn') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'on', 0)
 local seen = tonumber(redis.call('HGET', KEYS[1], 'seen') or '0')
 if tonumber(ARGV[2]) > seen then redis.call('HSET', KEYS[1], 'seen', ARGV[2]) end
-redis.call('ZREM', KEYS[2], ARGV[3])
 return 1`
 
 type Scripted = Redis & {
@@ -69,7 +69,8 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly zset: string
 
   constructor(private readonly redis: Scripted, private readonly prefix: string, flushEveryMs = 1000) {
-    this.zset = `${prefix}presence:online`
+    // every device watched for silence, scored by its last activity (the offline sweep reads it)
+    this.zset = `${prefix}presence:watch`
     this.timer = setInterval(() => { void this.flush() }, flushEveryMs)
     this.timer.unref()
   }
@@ -101,7 +102,7 @@ export class RedisPresenceStore implements PresenceStore {
     const pipeline = this.redis.pipeline()
     for (const { key, at, fixTs } of batch.values()) {
       pipeline.hset(this.key(key), 'seen', at, ...(fixTs !== undefined ? ['fix', fixTs] : []))
-      pipeline.zadd(this.zset, 'XX', at, this.member(key)) // only online devices are in the set
+      pipeline.zadd(this.zset, 'GT', at, this.member(key))
     }
     await pipeline.exec()
   }
@@ -128,6 +129,10 @@ export class RedisPresenceStore implements PresenceStore {
       const i = m.indexOf(':')
       return { tenantId: m.slice(0, i), deviceId: m.slice(i + 1) }
     })
+  }
+
+  async settle(keys: AssetKey[]): Promise<void> {
+    if (keys.length > 0) await this.redis.zrem(this.zset, ...keys.map((k) => this.member(k)))
   }
 
   async close(): Promise<void> {

@@ -87,18 +87,28 @@ export function stateStoreContract(name: string, factory: StoreFactory) {
       expect((await presence.get([k])).get(k.deviceId)?.online).toBe(false)
     })
 
-    it('records activity and lists online devices silent since a time', async () => {
+    it('records activity and lists devices silent since a time, connected or not, until settled', async () => {
       const presence = await factory.presence()
       const quiet = key()
       const busy = key()
+      const gone = key()
       await presence.connected(quiet, 'q', 1000)
       await presence.connected(busy, 'b', 1000)
+      await presence.connected(gone, 'g', 1000)
+      await presence.disconnected(gone, 'g', 1200)
       presence.seen(busy, 9000, 8500)
       await presence.flush()
       const silent = await presence.silentSince(5000, 100000)
       expect(silent).toContainEqual(quiet)
+      expect(silent).toContainEqual(gone)
       expect(silent).not.toContainEqual(busy)
       expect((await presence.get([busy])).get(busy.deviceId)).toMatchObject({ lastSeenAt: 9000, lastFixAt: 8500 })
+      // once reported, a silent device is not reported again until it is active again
+      await presence.settle([quiet, gone])
+      expect(await presence.silentSince(5000, 100000)).not.toContainEqual(quiet)
+      presence.seen(quiet, 10_000)
+      await presence.flush()
+      expect(await presence.silentSince(20_000, 100000)).toContainEqual(quiet)
     })
   })
 }

@@ -1,11 +1,7 @@
+import { haversineM } from '../../geo/distance.js'
+
 // Checks against the asset's last accepted fix, in the order they run. A fix older than the state
 // is "late": it is stored (the write already happened) but never moves state or fires events.
-// TEMP until src/geo/distance.ts lands
-const haversineM = ([lon1, lat1]: [number, number], [lon2, lat2]: [number, number]) => {
-  const r = Math.PI / 180
-  const a = Math.sin((lat2 - lat1) * r / 2) ** 2 + Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin((lon2 - lon1) * r / 2) ** 2
-  return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(a)))
-}
 import { drop, keep, type StatefulStage } from './stage.js'
 
 export const late: StatefulStage = {

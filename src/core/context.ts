@@ -1,0 +1,63 @@
+// What the processors need to know about an asset beyond its own state: the tenant's geofences and
+// the shipment it is carrying (plan: stops, windows, route). Loaded once per group of fixes by the
+// AssetContextLoader port (cached by the adapter, refreshed when the configuration changes).
+import type { GeofenceIndex } from '../geo/fence-index.js'
+import type { RouteLine } from '../geo/route.js'
+import type { AssetKey } from './ports.js'
+
+export type StopStatus = 'pending' | 'arrived' | 'departed' | 'skipped'
+export type ShipmentStatus = 'planned' | 'assigned' | 'in_transit' | 'at_stop' | 'delivered' | 'cancelled' | 'exception'
+
+export interface PlanStop {
+  id: string
+  seq: number
+  type: 'pickup' | 'delivery' | 'waypoint'
+  name: string
+  lat: number
+  lon: number
+  radiusM: number
+  windowStart: number | null
+  windowEnd: number | null
+  plannedDwellS: number
+  /** as stored (an operator may have skipped it) */
+  status: StopStatus
+  arrivedAt: number | null
+  departedAt: number | null
+}
+
+export interface ShipmentPlan {
+  id: string
+  tenantId: string
+  reference: string
+  status: ShipmentStatus
+  vehicleId: string | null
+  stops: PlanStop[]
+  route: RouteLine | null
+  /** metres along the route of each stop (same order as stops), when there is a route */
+  stopAlongM: number[] | null
+  tempMinC: number | null
+  tempMaxC: number | null
+}
+
+export interface AssetContext {
+  vehicleId: string | null
+  /** the tenant's own geofences (stop fences are handled per shipment) */
+  fences: GeofenceIndex | null
+  shipment: ShipmentPlan | null
+}
+
+export interface AssetContextLoader {
+  load(key: AssetKey): Promise<AssetContext>
+}
+
+export const noContext: AssetContext = { vehicleId: null, fences: null, shipment: null }
+
+/** Typed access to one processor's slice of the asset state (created on first use). */
+export function feature<T extends object>(features: Record<string, unknown>, name: string, init: () => T): T {
+  let value = features[name] as T | undefined
+  if (value === undefined) {
+    value = init()
+    features[name] = value
+  }
+  return value
+}

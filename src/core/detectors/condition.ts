@@ -1,0 +1,43 @@
+// The shape every anomaly detector shares: a condition that, once it has held for `forS`, fires
+// its event once, and clears once when the opposite has held (hysteresis lives in the predicates).
+import type { CoreEvent, ProcessContext } from '../pipeline.js'
+import { feature } from '../context.js'
+
+export interface Condition {
+  active: boolean
+  /** when the raising (or, while active, the clearing) predicate first held, event time */
+  pendingSince: number | null
+}
+
+export interface ConditionSpec {
+  name: string
+  raised: string
+  cleared: string
+  forS: number
+  clearForS?: number
+}
+
+/**
+ * Advances a condition with one observation: `raise` = the anomaly is present now, `clear` = it is
+ * clearly gone now (both false = inside the hysteresis band: nothing changes).
+ */
+export function observe(ctx: ProcessContext, spec: ConditionSpec, raise: boolean, clear: boolean, payload: Record<string, unknown>): void {
+  const c = feature<Condition>(ctx.next.features, spec.name, () => ({ active: false, pendingSince: null }))
+  const ts = ctx.fix.ts
+  const watching = c.active ? clear : raise
+  if (!watching) { c.pendingSince = null; return }
+  c.pendingSince ??= ts
+  const needS = c.active ? spec.clearForS ?? 0 : spec.forS
+  if (ts - c.pendingSince < needS * 1000) return
+  const at = c.pendingSince
+  c.active = !c.active
+  c.pendingSince = null
+  ctx.emit(anomalyEvent(ctx, c.active ? spec.raised : spec.cleared, at, payload))
+}
+
+export function anomalyEvent(ctx: Pick<ProcessContext, 'fix' | 'asset'>, type: string, at: number, payload: Record<string, unknown>): CoreEvent {
+  return {
+    type, ts: at, tenantId: ctx.fix.tenantId, deviceId: ctx.fix.deviceId, vehicleId: ctx.asset.vehicleId,
+    shipmentId: ctx.asset.shipment?.id ?? null, payload, dedupeKey: `${type}:${ctx.fix.deviceId}:${at}`,
+  }
+}

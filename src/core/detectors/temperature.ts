@@ -1,0 +1,22 @@
+// Temperature excursion: the reading `attrs.temp` (°C) outside the shipment's allowed range for
+// `forS`; back to normal when inside the range by `hysteresisC` again.
+import type { FixProcessor } from '../pipeline.js'
+import { observe } from './condition.js'
+
+export interface TemperatureSettings { forS: number, hysteresisC: number }
+
+export function temperatureDetector(s: TemperatureSettings): FixProcessor {
+  const spec = { name: 'temperature', raised: 'temperature_excursion', cleared: 'temperature_normal', forS: s.forS, clearForS: 0 }
+  return {
+    name: 'temperature',
+    process(ctx) {
+      const temp = ctx.fix.attrs?.['temp']
+      const plan = ctx.asset.shipment
+      if (typeof temp !== 'number' || !plan || (plan.tempMinC === null && plan.tempMaxC === null)) return
+      const min = plan.tempMinC ?? -Infinity
+      const max = plan.tempMaxC ?? Infinity
+      observe(ctx, spec, temp < min || temp > max, temp >= min + s.hysteresisC && temp <= max - s.hysteresisC,
+        { tempC: temp, minC: plan.tempMinC, maxC: plan.tempMaxC })
+    },
+  }
+}

@@ -1,0 +1,34 @@
+// Unplanned stop: during a trip (in transit), the asset stays within `radiusM` of one spot for
+// longer than `afterS`, away from every stop of its shipment. Ends when it moves off that spot.
+import { haversineM } from '../../geo/distance.js'
+import { feature } from '../context.js'
+import type { FixProcessor } from '../pipeline.js'
+import { progressOf } from '../features/stops.js'
+import { anomalyEvent } from './condition.js'
+
+export interface UnplannedStopSettings { afterS: number, radiusM: number }
+
+interface Stationary { anchor: [number, number] | null, since: number | null, active: boolean }
+
+export function unplannedStopDetector(s: UnplannedStopSettings): FixProcessor {
+  return {
+    name: 'unplanned_stop',
+    process(ctx) {
+      const st = feature<Stationary>(ctx.next.features, 'unplannedStop', () => ({ anchor: null, since: null, active: false }))
+      const here: [number, number] = [ctx.fix.lon, ctx.fix.lat]
+      const moved = !st.anchor || haversineM(st.anchor, here) > s.radiusM + (ctx.fix.accuracy ?? 0)
+      if (moved) {
+        if (st.active) ctx.emit(anomalyEvent(ctx, 'unplanned_stop_ended', ctx.fix.ts, { stoppedS: Math.round((ctx.fix.ts - (st.since ?? ctx.fix.ts)) / 1000) }))
+        Object.assign(st, { anchor: here, since: ctx.fix.ts, active: false })
+        return
+      }
+      const plan = ctx.asset.shipment
+      if (st.active || !plan || progressOf(ctx.next.features).status !== 'in_transit') return
+      const nearStop = plan.stops.some((stop) => haversineM(here, [stop.lon, stop.lat]) <= stop.radiusM + s.radiusM)
+      if (!nearStop && ctx.fix.ts - st.since! >= s.afterS * 1000) {
+        st.active = true
+        ctx.emit(anomalyEvent(ctx, 'unplanned_stop', st.since!, { lat: st.anchor![1], lon: st.anchor![0], afterS: s.afterS }))
+      }
+    },
+  }
+}

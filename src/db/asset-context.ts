@@ -1,0 +1,87 @@
+// Loads what the processors need per asset (src/core/context.ts): the tenant's geofences as a
+// spatial index, and the shipment the device carries now (its stops, windows and route). Both are
+// cached; a configuration change (published on the bus by the API) drops the tenant's entries on
+// every node, and a short TTL bounds staleness otherwise.
+import type pg from 'pg'
+import { fromGeoJSON, GeofenceIndex, RouteLine, type FenceEntry } from '../geo/index.js'
+import type { AssetContext, AssetContextLoader, PlanStop, ShipmentPlan, ShipmentStatus, StopStatus } from '../core/context.js'
+import type { AssetKey } from '../core/ports.js'
+import type { Logger } from '../logger.js'
+import type { DeviceDirectory } from './device-directory.js'
+
+const ACTIVE: ShipmentStatus[] = ['assigned', 'in_transit', 'at_stop', 'exception']
+
+interface Cached<T> { value: T, at: number }
+
+export class DbAssetContextLoader implements AssetContextLoader {
+  private readonly fences = new Map<string, Cached<Promise<GeofenceIndex | null>>>()
+  private readonly plans = new Map<string, Cached<Promise<ShipmentPlan | null>>>()
+
+  constructor(private readonly pool: pg.Pool, private readonly directory: DeviceDirectory, private readonly log: Logger, private readonly ttlMs = 30_000) {}
+
+  async load(key: AssetKey): Promise<AssetContext> {
+    const device = await this.directory.find(key.deviceId)
+    const vehicleId = device?.vehicleId ?? null
+    const [fences, shipment] = await Promise.all([
+      this.cached(this.fences, key.tenantId, () => this.loadFences(key.tenantId)),
+      this.cached(this.plans, `${key.tenantId}:${key.deviceId}`, () => this.loadPlan(key, vehicleId)),
+    ])
+    return { vehicleId, fences, shipment }
+  }
+
+  /** Forget what is cached for a tenant (fences changed, a shipment changed). */
+  invalidate(tenantId: string, what: 'fences' | 'plans' | 'all' = 'all'): void {
+    if (what !== 'plans') this.fences.delete(tenantId)
+    if (what !== 'fences') for (const k of this.plans.keys()) if (k.startsWith(`${tenantId}:`)) this.plans.delete(k)
+  }
+
+  private cached<T>(cache: Map<string, Cached<Promise<T>>>, key: string, load: () => Promise<T>): Promise<T> {
+    const hit = cache.get(key)
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value
+    const value = load()
+    value.catch(() => cache.delete(key))
+    cache.set(key, { value, at: Date.now() })
+    return value
+  }
+
+  private async loadFences(tenantId: string): Promise<GeofenceIndex | null> {
+    const { rows } = await this.pool.query<{ id: string, kind: 'circle' | 'polygon' | 'corridor', geometry: unknown, radius_m: number | null, width_m: number | null }>(
+      'SELECT id, kind, geometry, radius_m, width_m FROM geofences WHERE tenant_id = $1 AND stop_id IS NULL', [tenantId])
+    if (rows.length === 0) return null
+    const entries: FenceEntry[] = []
+    for (const r of rows) {
+      try { entries.push({ id: r.id, shape: fromGeoJSON(r.kind, r.geometry, r.radius_m ?? undefined, r.width_m ?? undefined) }) } catch (err) {
+        this.log.warn({ err, geofence: r.id }, 'geofence skipped: invalid geometry')
+      }
+    }
+    return new GeofenceIndex(entries)
+  }
+
+  private async loadPlan(key: AssetKey, vehicleId: string | null): Promise<ShipmentPlan | null> {
+    const { rows: [s] } = await this.pool.query<{ id: string, reference: string, status: ShipmentStatus, vehicle_id: string | null, route: unknown, temp_min_c: number | null, temp_max_c: number | null }>(
+      `SELECT id, reference, status, vehicle_id, route, temp_min_c, temp_max_c FROM shipments
+       WHERE tenant_id = $1 AND status::text = ANY($4) AND (device_id = $2 OR ($3::uuid IS NOT NULL AND vehicle_id = $3::uuid))
+       ORDER BY (device_id IS NOT DISTINCT FROM $2) DESC, created_at DESC LIMIT 1`, [key.tenantId, key.deviceId, vehicleId, ACTIVE])
+    if (!s) return null
+    const { rows } = await this.pool.query<{ id: string, seq: number, type: PlanStop['type'], name: string, lat: number, lon: number, radius_m: number, window_start: Date | null, window_end: Date | null, planned_dwell_s: number, status: StopStatus, arrived_at: Date | null, departed_at: Date | null }>(
+      'SELECT * FROM stops WHERE tenant_id = $1 AND shipment_id = $2 ORDER BY seq', [key.tenantId, s.id])
+    const stops: PlanStop[] = rows.map((r) => ({
+      id: r.id, seq: r.seq, type: r.type, name: r.name, lat: r.lat, lon: r.lon, radiusM: r.radius_m,
+      windowStart: r.window_start?.getTime() ?? null, windowEnd: r.window_end?.getTime() ?? null, plannedDwellS: r.planned_dwell_s,
+      status: r.status, arrivedAt: r.arrived_at?.getTime() ?? null, departedAt: r.departed_at?.getTime() ?? null,
+    }))
+    let route: RouteLine | null = null
+    let stopAlongM: number[] | null = null
+    if (s.route) {
+      try {
+        route = RouteLine.fromGeoJSON(s.route)
+        let hint: number | undefined
+        stopAlongM = stops.map((stop) => (hint = route!.locate([stop.lon, stop.lat], hint, { forwardM: route!.lengthM }).alongM))
+      } catch (err) {
+        this.log.warn({ err, shipment: s.id }, 'planned route ignored: invalid geometry')
+        route = null
+      }
+    }
+    return { id: s.id, tenantId: key.tenantId, reference: s.reference, status: s.status, vehicleId: s.vehicle_id, stops, route, stopAlongM, tempMinC: s.temp_min_c, tempMaxC: s.temp_max_c }
+  }
+}
