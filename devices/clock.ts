@@ -1,0 +1,49 @@
+// The simulated clock. Readings carry SIMULATED event time, and ReTrack drops fixes more than five
+// minutes in the future, so simulated time must never run ahead of the wall clock. The clock is
+// anchored in the past so that the planned horizon ends about "now":
+//   simStart = wallStart − horizon × (1 − 1/speedup)
+//   simNow   = min(simStart + (wall − wallStart) × speedup, wall)
+// With horizon = everything the run will simulate, simulated time catches up with the wall clock
+// exactly when the run ends. If the run lasts longer than planned, the clamp holds simulated time at
+// the wall clock, i.e. the rest runs in real time rather than in the future.
+
+export type WallClock = () => number
+
+export class SimClock {
+  constructor(
+    readonly wallStart: number,
+    readonly simStart: number,
+    readonly speedup: number,
+    private readonly wall: WallClock = Date.now,
+  ) {
+    if (!(speedup >= 1)) throw new Error('speedup must be >= 1')
+  }
+
+  /** A clock whose `horizonMs` of simulated time ends at the wall clock's "now" when it runs out. */
+  static anchored(options: { wallStart: number, horizonMs: number, speedup: number, wall?: WallClock }): SimClock {
+    const { wallStart, horizonMs, speedup } = options
+    const simStart = Math.floor(wallStart - horizonMs * (1 - 1 / speedup))
+    return new SimClock(wallStart, simStart, speedup, options.wall)
+  }
+
+  /** Simulated epoch ms, never later than the wall clock. */
+  now(): number {
+    const wall = this.wall()
+    return Math.min(this.unclamped(wall), wall)
+  }
+
+  /** True once the run outlived its planned horizon and simulated time is held at the wall clock. */
+  clamped(): boolean {
+    const wall = this.wall()
+    return this.unclamped(wall) > wall
+  }
+
+  /** Wall ms at which simulated time reaches `simMs` (the clamp aside). */
+  wallAt(simMs: number): number {
+    return this.wallStart + (simMs - this.simStart) / this.speedup
+  }
+
+  private unclamped(wall: number) {
+    return this.simStart + (wall - this.wallStart) * this.speedup
+  }
+}

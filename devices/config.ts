@@ -1,0 +1,132 @@
+// Command line and config file → one validated SimConfig. The config file is a JSON object with the
+// flag names as keys (kebab-case or camelCase); flags given on the command line win.
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { FLAGS } from './flags.js'
+
+export interface SimConfig {
+  url: string
+  api: string
+  tenant: string | undefined
+  qos: 0 | 1
+  devicesFile: string | undefined
+  provision: boolean
+  email: string | undefined
+  password: string | undefined
+  devices: number | undefined
+  interval: number
+  speedup: number
+  duration: number | undefined
+  trips: number | undefined
+  stagger: number
+  windowMin: number
+  routes: string
+  bbox: [number, number, number, number]
+  speedKmh: number
+  speedVar: number
+  traffic: number
+  dwellJitter: number
+  seed: number
+  rate: number
+  connectRate: number
+  connectConcurrency: number
+  noiseM: number
+  jumpProb: number
+  gapProb: number
+  gapS: number
+  reconnectProb: number
+  dropProb: number
+  dupProb: number
+  malformedPct: number
+  temp: number | undefined
+  tempExcursionProb: number
+  batteryDrain: number
+  truthOut: string | undefined
+  progress: number
+  json: boolean
+  help: boolean
+}
+
+export class ConfigError extends Error {}
+
+type Raw = Record<string, string | boolean | undefined>
+
+const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
+
+function readConfigFile(file: string): Raw {
+  let json: unknown
+  try { json = JSON.parse(readFileSync(file, 'utf8')) } catch (err) { throw new ConfigError(`--config ${file}: ${(err as Error).message}`) }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`--config ${file}: expected a JSON object`)
+  const raw: Raw = {}
+  for (const [key, value] of Object.entries(json)) {
+    const flag = FLAGS.find((fl) => fl.name === key || camel(fl.name) === key)
+    if (!flag || flag.name === 'config') throw new ConfigError(`--config ${file}: unknown key "${key}"`)
+    if (flag.type === 'boolean' ? typeof value !== 'boolean' : !['string', 'number'].includes(typeof value)) {
+      throw new ConfigError(`--config ${file}: "${key}" must be a ${flag.type === 'boolean' ? 'boolean' : 'string or number'}`)
+    }
+    raw[flag.name] = typeof value === 'number' ? String(value) : value as string | boolean
+  }
+  return raw
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): SimConfig {
+  let parsed: Raw
+  try {
+    const options = Object.fromEntries(FLAGS.map((fl) => [fl.name, { type: fl.type }]))
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+  const fromFile = typeof parsed['config'] === 'string' ? readConfigFile(parsed['config']) : {}
+  const raw: Raw = { ...fromFile, ...Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined)) }
+  return buildConfig(raw, env)
+}
+
+function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
+  const defaults = Object.fromEntries(FLAGS.flatMap((fl) => fl.default !== undefined ? [[fl.name, fl.default]] : []))
+  const str = (name: string): string | undefined => {
+    const v = raw[name] ?? defaults[name]
+    return typeof v === 'string' ? v : undefined
+  }
+  const num = (name: string, min: number, max = Number.POSITIVE_INFINITY, integer = false): number | undefined => {
+    const text = str(name)
+    if (text === undefined) return undefined
+    const n = Number(text)
+    if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new ConfigError(`--${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], not "${text}"`)
+    }
+    return n
+  }
+  const need = (name: string, min: number, max?: number, integer?: boolean) => num(name, min, max, integer)!
+  const bool = (name: string) => raw[name] === true
+  const prob = (name: string) => need(name, 0, 1)
+
+  const qos = need('qos', 0, 1, true) as 0 | 1
+  const bbox = (str('bbox') ?? '').split(',').map(Number)
+  const [minLon, minLat, maxLon, maxLat] = bbox
+  if (bbox.length !== 4 || bbox.some((x) => !Number.isFinite(x)) || minLon! >= maxLon! || minLat! >= maxLat! || minLat! < -85 || maxLat! > 85) {
+    throw new ConfigError('--bbox must be minLon,minLat,maxLon,maxLat with min < max')
+  }
+  const config: SimConfig = {
+    url: str('url')!, api: str('api')!.replace(/\/+$/, ''), tenant: str('tenant'), qos,
+    devicesFile: str('devices-file'), provision: bool('provision'), email: str('email'),
+    password: str('password') ?? env['RETRACK_SIM_PASSWORD'],
+    devices: raw['devices'] === undefined && raw['devices-file'] !== undefined && !bool('provision') ? undefined : num('devices', 1, 100_000, true),
+    interval: need('interval', 0.1, 86_400), speedup: need('speedup', 1, 100_000),
+    duration: num('duration', 0.1), trips: num('trips', 1, 10_000, true), stagger: need('stagger', 0), windowMin: need('window-min', 0),
+    routes: str('routes')!, bbox: [minLon!, minLat!, maxLon!, maxLat!],
+    speedKmh: need('speed-kmh', 1, 300), speedVar: need('speed-var', 0, 0.9), traffic: need('traffic', 0), dwellJitter: need('dwell-jitter', 0, 0.9),
+    seed: num('seed', 0, 2 ** 32 - 1, true) ?? Math.floor(Math.random() * 2 ** 32),
+    rate: need('rate', 0), connectRate: need('connect-rate', 0.1), connectConcurrency: need('connect-concurrency', 1, 100_000, true),
+    noiseM: need('noise-m', 0, 10_000), jumpProb: prob('jump-prob'), gapProb: prob('gap-prob'), gapS: need('gap-s', 0),
+    reconnectProb: prob('reconnect-prob'), dropProb: prob('drop-prob'), dupProb: prob('dup-prob'), malformedPct: need('malformed-pct', 0, 100),
+    temp: num('temp', -60, 60), tempExcursionProb: prob('temp-excursion-prob'), batteryDrain: need('battery-drain', 0, 100),
+    truthOut: str('truth-out'), progress: need('progress', 0), json: bool('json'), help: bool('help'),
+  }
+  if (config.help) return config
+  if (config.provision && (!config.email || !config.password)) throw new ConfigError('--provision needs --email and --password (or RETRACK_SIM_PASSWORD)')
+  if (!config.provision && !config.devicesFile) throw new ConfigError('give credentials: --devices-file devices.json, or --provision --email … --password …')
+  if (!config.provision && !config.tenant) throw new ConfigError('--tenant is required with --devices-file')
+  if (!/^mqtts?:\/\/|^wss?:\/\//.test(config.url)) throw new ConfigError('--url must be mqtt://, mqtts://, ws:// or wss://')
+  return config
+}

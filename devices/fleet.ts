@@ -1,0 +1,133 @@
+// The fleet: one scheduler tick walks every device (connect bookkeeping, then due fixes under the
+// global rate limit, round-robin so a saturated limit is shared fairly), prints progress, and ends
+// the run when every device is finished or the wall-clock duration is over.
+import type { SimClock } from './clock.js'
+import type { DeviceSim } from './device-sim.js'
+import { backoffMs, type ConnectGate } from './net/connect-gate.js'
+import type { DeviceLink } from './net/link.js'
+import { uniform, type Rng } from './random.js'
+import { Ticker } from './scheduler.js'
+import { Progress, type FleetCounters } from './stats.js'
+
+export interface FleetMember { sim: DeviceSim, link: DeviceLink, seen: boolean }
+
+export interface FleetOptions {
+  clock: SimClock
+  counters: FleetCounters
+  gate: ConnectGate<FleetMember>
+  rng: Rng
+  tickMs?: number
+  progressS: number
+  /** wall ms at which the run ends anyway */
+  deadline?: number | undefined
+  log: (line: string) => void
+}
+
+export class Fleet {
+  readonly progress: Progress
+  private readonly ticker: Ticker
+  private cursor = 0
+  private lastProgress = Date.now()
+  private stopping = false
+  private finish: (() => void) | undefined
+  allConnectedAt: number | null = null
+
+  constructor(readonly members: FleetMember[], private readonly options: FleetOptions) {
+    this.progress = new Progress(options.counters)
+    this.ticker = new Ticker(options.tickMs ?? 100, () => this.tick())
+  }
+
+  get everConnected() { return this.members.filter((m) => m.seen).length }
+
+  /** Runs until every device is finished, the deadline passes, or stop() is called. */
+  run(): Promise<void> {
+    const done = new Promise<void>((resolve) => { this.finish = resolve })
+    this.ticker.start()
+    this.tick()
+    return done
+  }
+
+  stop() {
+    if (this.stopping) return
+    this.stopping = true
+    this.ticker.stop()
+    void this.shutdown()
+  }
+
+  private tick() {
+    const { clock, gate, counters } = this.options
+    const simNow = clock.now()
+    let allFinished = true
+    for (const m of this.members) {
+      if (!m.sim.finished) allFinished = false
+      if (m.link.state === 'idle' && m.sim.wantsConnection(simNow)) {
+        m.link.state = 'queued'
+        gate.enqueue(m, m.link.attempts > 0 ? backoffMs(m.link.attempts, this.options.rng) : m.seen ? uniform(this.options.rng, 200, 1000) : 0)
+      } else if (m.link.state === 'online' && m.sim.finished) {
+        void m.link.close(simNow)
+      }
+    }
+    gate.pump((m) => this.connect(m))
+    if (counters.connected === this.members.length && this.allConnectedAt === null) this.allConnectedAt = Date.now()
+    this.stepDevices(simNow)
+    if (this.options.progressS > 0 && Date.now() - this.lastProgress >= this.options.progressS * 1000) {
+      this.lastProgress = Date.now()
+      this.options.log(this.progressLine(simNow))
+    }
+    if (allFinished || (this.options.deadline !== undefined && Date.now() >= this.options.deadline)) this.stop()
+  }
+
+  private stepDevices(simNow: number) {
+    const n = this.members.length
+    for (let k = 0; k < n; k++) {
+      const i = (this.cursor + k) % n
+      const m = this.members[i]!
+      if (!m.sim.step(simNow, m.link)) { this.cursor = i; return }
+    }
+    this.cursor = (this.cursor + 1) % Math.max(1, n)
+  }
+
+  private connect(m: FleetMember) {
+    const { gate, counters, clock, rng } = this.options
+    if (this.stopping) { gate.settle(); m.link.state = 'idle'; return }
+    m.link.attempts++
+    m.link.connect((outcome) => {
+      gate.settle()
+      if (outcome === 'online') {
+        counters.connects++
+        counters.peakConnected = Math.max(counters.peakConnected, counters.connected)
+        m.seen = true
+        const simNow = clock.now()
+        m.sim.connected(simNow)
+        m.link.announce(simNow)
+        if (this.stopping) void m.link.close(simNow)
+        return
+      }
+      // refused or failed: back off before the next attempt
+      if (this.stopping) return
+      m.link.state = 'queued'
+      gate.enqueue(m, backoffMs(m.link.attempts, rng))
+    }, () => undefined)
+  }
+
+  private progressLine(simNow: number): string {
+    let buffered = 0
+    let oldestDue = simNow
+    for (const m of this.members) {
+      buffered += m.sim.buffered
+      if (!m.sim.done && m.sim.nextFixAt !== null && m.sim.nextFixAt < oldestDue) oldestDue = m.sim.nextFixAt
+    }
+    return this.progress.line({
+      devices: this.members.length, waiting: this.options.gate.waiting + this.options.gate.connecting, buffered,
+      lagS: (simNow - oldestDue) / 1000, simNow, clamped: this.options.clock.clamped(),
+    })
+  }
+
+  private async shutdown() {
+    const simNow = this.options.clock.now()
+    await Promise.all(this.members.map((m) => m.link.close(simNow)))
+    for (const m of this.members) m.sim.settle(simNow)
+    this.progress.sampleRss()
+    this.finish?.()
+  }
+}

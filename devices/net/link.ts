@@ -1,0 +1,129 @@
+// One device's MQTT connection (mqtt.js, MQTT 3.1.1, clean session, no automatic reconnect: the
+// fleet's connect gate decides when to retry). Implements the DevicePort the simulation talks to.
+import mqtt, { type MqttClient } from 'mqtt'
+import { deviceTopic, type DevicePublishChannel } from '../../src/contracts/topics.js'
+import type { DevicePort } from '../device-sim.js'
+import type { TokenBucket } from '../token-bucket.js'
+import type { FleetCounters } from '../stats.js'
+
+export interface LinkSettings {
+  url: string
+  tenant: string
+  qos: 0 | 1
+  keepaliveS: number
+  connectTimeoutMs: number
+}
+
+export type ConnectOutcome = 'online' | 'refused' | 'failed'
+export type LinkState = 'idle' | 'queued' | 'connecting' | 'online' | 'closing'
+
+const WILL = Buffer.from('{"state":"offline"}')
+
+export class DeviceLink implements DevicePort {
+  state: LinkState = 'idle'
+  attempts = 0
+  private client: MqttClient | undefined
+
+  constructor(
+    readonly deviceId: string,
+    private readonly secret: string,
+    private readonly settings: LinkSettings,
+    private readonly limiter: TokenBucket,
+    private readonly counters: FleetCounters,
+  ) {}
+
+  get online() { return this.state === 'online' }
+
+  canPublish() { return this.limiter.available() >= 1 }
+
+  /** Connects; `settled` runs once with the outcome, `lost` when an online connection closes later. */
+  connect(settled: (outcome: ConnectOutcome) => void, lost: () => void) {
+    const { url, tenant, keepaliveS, connectTimeoutMs } = this.settings
+    this.state = 'connecting'
+    let outcome: ConnectOutcome | undefined
+    const settle = (o: ConnectOutcome) => { if (outcome === undefined) { outcome = o; settled(o) } }
+    const client = mqtt.connect(url, {
+      clientId: this.deviceId, username: tenant, password: this.secret,
+      protocolVersion: 4, clean: true, reconnectPeriod: 0, keepalive: keepaliveS, connectTimeout: connectTimeoutMs,
+      will: { topic: this.topic('status'), payload: WILL, qos: 1, retain: false },
+    })
+    this.client = client
+    client.on('connect', () => {
+      this.state = 'online'
+      this.attempts = 0
+      this.counters.connected++
+      settle('online')
+    })
+    client.on('error', (err: Error & { code?: string | number }) => {
+      // a numeric code is a CONNACK refusal (bad credentials, server unavailable…), anything else is I/O
+      if (typeof err.code === 'number' && outcome === undefined) { this.counters.refused++; settle('refused') } else this.counters.errors++
+    })
+    client.on('close', () => {
+      if (this.client !== client) return
+      const wasOnline = this.state === 'online'
+      if (wasOnline) this.counters.connected--
+      this.discard()
+      if (outcome === undefined) settle('failed')
+      else if (wasOnline) lost()
+    })
+  }
+
+  publish(channel: DevicePublishChannel, payload: string | Buffer, done?: (ok: boolean) => void) {
+    const client = this.client
+    if (!client || this.state !== 'online') { done?.(false); return }
+    this.limiter.tryTake()
+    this.counters.sent++
+    const qos = channel === 'status' ? 1 : this.settings.qos
+    client.publish(this.topic(channel), payload, { qos }, (err) => {
+      if (err) { this.counters.failed++; done?.(false); return }
+      if (qos === 1) this.counters.acked++
+      done?.(true)
+    })
+  }
+
+  /** Says "online" with the device's (simulated) clock. */
+  announce(simNow: number) {
+    this.publish('status', JSON.stringify({ state: 'online', ts: simNow }))
+  }
+
+  disconnect(kind: 'drop' | 'gap' | 'reconnect') {
+    if (kind === 'reconnect') void this.close()
+    else this.drop()
+  }
+
+  /** Abrupt: the socket is destroyed without DISCONNECT, so the broker publishes the Last Will. */
+  drop() {
+    const client = this.client
+    if (!client) return
+    if (this.state === 'online') this.counters.connected--
+    this.discard()
+    // end(true) destroys the stream without sending DISCONNECT and fails in-flight publishes
+    client.end(true)
+  }
+
+  /** Polite: announces offline, waits for in-flight PUBACKs (up to timeoutMs), sends DISCONNECT. */
+  async close(simNow?: number, timeoutMs = 10_000): Promise<void> {
+    const client = this.client
+    if (!client) return
+    const wasOnline = this.state === 'online'
+    if (simNow !== undefined && wasOnline) this.publish('status', JSON.stringify({ state: 'offline', ts: simNow }))
+    if (wasOnline) this.counters.connected--
+    this.state = 'closing'
+    // not connected yet: nothing to wait for, and a DISCONNECT before CONNACK would only stall
+    if (!wasOnline) { this.discard(); client.end(true); return }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { client.end(true); resolve() }, timeoutMs)
+      client.end(false, {}, () => { clearTimeout(timer); resolve() })
+    })
+    if (this.client === client) this.discard()
+  }
+
+  private discard() {
+    this.client = undefined
+    this.state = 'idle'
+  }
+
+  private topic(channel: DevicePublishChannel) {
+    return deviceTopic(this.settings.tenant, this.deviceId, channel)
+  }
+}

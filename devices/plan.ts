@@ -1,0 +1,82 @@
+// Trip plans: which route each vehicle drives, when each trip is planned to leave, and the planned
+// arrival at every stop. Planned times feed the shipments' appointment windows and the clock anchor;
+// the vehicle model then decides the TRUE times, which the truth file reports.
+import type { MotionParams } from './motion/params.js'
+import { cruiseFor } from './motion/params.js'
+import { reverseRoute, type Route, type StopType } from './routes.js'
+
+/** Planned average speed as a share of cruise: acceleration, braking into stops and traffic. */
+export const PLANNING_SPEED_FACTOR = 0.85
+/** Planned pause between two trips of the same vehicle. */
+export const LAYOVER_MS = 30 * 60_000
+/** The clock's horizon allows trips to run this much longer than planned before the clamp engages. */
+export const HORIZON_PESSIMISM = 1.3
+
+export interface PlannedStop {
+  name: string
+  type: StopType
+  lat: number
+  lon: number
+  radiusM?: number
+  plannedDwellS: number
+  plannedArrival: number
+  plannedDeparture: number
+}
+
+export interface TripPlan {
+  index: number
+  route: Route
+  plannedStart: number
+  plannedEnd: number
+  stops: PlannedStop[]
+}
+
+/** Planned duration of one trip, ms (nominal speed plus planned dwell). */
+export function tripDurationMs(route: Route, params: MotionParams): number {
+  const speed = cruiseFor(params, route.maxSpeedKmh) * PLANNING_SPEED_FACTOR
+  return (route.path.lengthM / speed) * 1000 + route.stops.reduce((s, st) => s + st.plannedDwellS * 1000, 0)
+}
+
+export function planTrip(index: number, route: Route, startAt: number, params: MotionParams): TripPlan {
+  const speed = cruiseFor(params, route.maxSpeedKmh) * PLANNING_SPEED_FACTOR
+  let t = startAt
+  let lastM = 0
+  const stops = route.stops.map((s): PlannedStop => {
+    t += ((s.distanceM - lastM) / speed) * 1000
+    lastM = s.distanceM
+    const plannedArrival = Math.round(t)
+    t += s.plannedDwellS * 1000
+    return {
+      name: s.name, type: s.type, lat: s.lat, lon: s.lon, plannedDwellS: s.plannedDwellS,
+      ...(s.radiusM !== undefined ? { radiusM: s.radiusM } : {}), plannedArrival, plannedDeparture: Math.round(t),
+    }
+  })
+  return { index, route, plannedStart: startAt, plannedEnd: Math.round(t), stops }
+}
+
+const reversed = new WeakMap<Route, Route>()
+
+/** Trip k drives the route forward when k is even and back when it is odd (the return leg). */
+export function routeForTrip(route: Route, k: number): Route {
+  if (k % 2 === 0) return route
+  let back = reversed.get(route)
+  if (!back) { back = reverseRoute(route); reversed.set(route, back) }
+  return back
+}
+
+export function planTrips(route: Route, count: number, firstStart: number, params: MotionParams): TripPlan[] {
+  const trips: TripPlan[] = []
+  let start = firstStart
+  for (let k = 0; k < count; k++) {
+    const trip = planTrip(k, routeForTrip(route, k), start, params)
+    trips.push(trip)
+    start = trip.plannedEnd + LAYOVER_MS
+  }
+  return trips
+}
+
+/** How many trips fit into `horizonMs` after `offsetMs` (at least one). */
+export function tripsThatFit(route: Route, horizonMs: number, offsetMs: number, params: MotionParams): number {
+  const per = tripDurationMs(route, params) + LAYOVER_MS
+  return Math.min(1000, Math.max(1, Math.ceil((horizonMs - offsetMs) / per)))
+}

@@ -1,0 +1,72 @@
+// Turns a config and a list of credentials into planned vehicles: a route each, trip plans, and the
+// simulated clock anchored so the whole plan ends by "now" (see clock.ts).
+import { SimClock } from './clock.js'
+import type { SimConfig } from './config.js'
+import type { DeviceCredential } from './credentials.js'
+import type { FaultParams } from './faults/faults.js'
+import { DEFAULT_MOTION, type MotionParams } from './motion/params.js'
+import type { VehicleTrip } from './motion/trips.js'
+import { HORIZON_PESSIMISM, LAYOVER_MS, planTrips, tripDurationMs, tripsThatFit } from './plan.js'
+import { deriveSeed, mulberry32, uniform } from './random.js'
+import { randomRoute } from './random-route.js'
+import type { Route } from './routes.js'
+
+/** Independent random streams per vehicle, so e.g. turning faults on does not change how trucks drive. */
+const SLACK_WALL_MS = 5000
+
+export const STREAM = { plan: 1, route: 2, motion: 3, faults: 4, sensors: 5 } as const
+
+export interface VehiclePlan {
+  index: number
+  credential: DeviceCredential
+  route: Route
+  trips: VehicleTrip[]
+}
+
+export function motionParams(c: SimConfig): MotionParams {
+  return { ...DEFAULT_MOTION, cruiseMps: c.speedKmh / 3.6, speedVar: c.speedVar, trafficPerHour: c.traffic, dwellJitter: c.dwellJitter }
+}
+
+export function faultParams(c: SimConfig): FaultParams {
+  return {
+    noiseM: c.noiseM, jumpProb: c.jumpProb, gapProb: c.gapProb, gapS: c.gapS, reconnectProb: c.reconnectProb,
+    dropProb: c.dropProb, dupProb: c.dupProb, malformedPct: c.malformedPct,
+  }
+}
+
+/** The route of each device: shipped routes round-robin, the named ones round-robin, or random ones. */
+export function chooseRoutes(c: SimConfig, count: number, shipped: Route[]): Route[] {
+  if (c.routes === 'random') {
+    return Array.from({ length: count }, (_, i) => randomRoute(mulberry32(deriveSeed(c.seed, i, STREAM.route)), c.bbox, `random-${i + 1}`))
+  }
+  let pool = shipped
+  if (c.routes !== 'all') {
+    const names = c.routes.split(',').map((n) => n.trim()).filter(Boolean)
+    const unknown = names.filter((n) => !shipped.some((r) => r.name === n))
+    if (unknown.length > 0) throw new Error(`unknown route ${unknown.join(', ')}; shipped routes: ${shipped.map((r) => r.name).join(', ')}`)
+    pool = names.map((n) => shipped.find((r) => r.name === n)!)
+  }
+  if (pool.length === 0) throw new Error('no routes to drive')
+  return Array.from({ length: count }, (_, i) => pool[i % pool.length]!)
+}
+
+/**
+ * Plans every vehicle and anchors the clock. The horizon is what the run will simulate: all planned
+ * trips (with slack for traffic), or --duration × --speedup if that is shorter.
+ */
+export function planFleet(c: SimConfig, credentials: DeviceCredential[], routes: Route[], wallStart: number): { clock: SimClock, plans: VehiclePlan[] } {
+  const params = motionParams(c)
+  const durationSimMs = c.duration !== undefined ? c.duration * 1000 * c.speedup : undefined
+  const staggers = credentials.map((_, i) => uniform(mulberry32(deriveSeed(c.seed, i, STREAM.plan)), 0, c.stagger * 1000))
+  const counts = routes.map((route, i) => c.trips ?? (durationSimMs !== undefined ? tripsThatFit(route, durationSimMs, staggers[i]!, params) : 1))
+  const planned = Math.max(...routes.map((route, i) => staggers[i]! + counts[i]! * (tripDurationMs(route, params) + LAYOVER_MS) - LAYOVER_MS))
+  // plus a few wall seconds of slack for connecting and shutting down, so a run that ends on time
+  // never touches the clamp
+  const horizonMs = Math.min(planned * HORIZON_PESSIMISM, durationSimMs ?? Number.POSITIVE_INFINITY) + SLACK_WALL_MS * c.speedup
+  const clock = SimClock.anchored({ wallStart, horizonMs, speedup: c.speedup })
+  const plans = credentials.map((credential, index): VehiclePlan => {
+    const route = routes[index]!
+    return { index, credential, route, trips: planTrips(route, counts[index]!, Math.round(clock.simStart + staggers[index]!), params) }
+  })
+  return { clock, plans }
+}

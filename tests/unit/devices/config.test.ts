@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, parseConfig } from '../../../devices/config.js'
+import { parseDevicesFile } from '../../../devices/credentials.js'
+import { FLAGS, helpText } from '../../../devices/flags.js'
+
+const base = ['--tenant', 'acme', '--devices-file', 'devices.json']
+
+describe('simulator configuration', () => {
+  it('has the documented defaults', () => {
+    expect(parseConfig(base, {})).toMatchObject({
+      url: 'mqtt://localhost:1884', api: 'http://localhost:8080', qos: 1, interval: 5, speedup: 60, routes: 'all',
+      rate: 2000, connectRate: 200, noiseM: 4, gapS: 300, dropProb: 0, provision: false, json: false, devices: undefined,
+    })
+  })
+
+  it('reads a config file with kebab- or camelCase keys; the command line wins', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-config-'))
+    const file = join(dir, 'sim.json')
+    writeFileSync(file, JSON.stringify({ tenant: 'acme', 'devices-file': 'd.json', speedup: 600, dropProb: 0.01, json: true, routes: 'random' }))
+    const c = parseConfig(['--config', file, '--speedup', '120'], {})
+    expect(c).toMatchObject({ tenant: 'acme', devicesFile: 'd.json', speedup: 120, dropProb: 0.01, json: true, routes: 'random' })
+    writeFileSync(file, JSON.stringify({ tenant: 'acme', nonsense: 1 }))
+    expect(() => parseConfig(['--config', file], {})).toThrow(/unknown key "nonsense"/)
+  })
+
+  it.each([
+    { args: ['--drop-prob', '1.5'], error: /--drop-prob/ },
+    { args: ['--qos', '2'], error: /--qos/ },
+    { args: ['--devices', '0'], error: /--devices/ },
+    { args: ['--speedup', 'fast'], error: /--speedup/ },
+    { args: ['--bbox', '1,2,3'], error: /--bbox/ },
+    { args: ['--url', 'http://x'], error: /--url/ },
+    { args: ['--no-such-flag'], error: /no-such-flag/ },
+  ])('refuses $args', ({ args, error }) => {
+    expect(() => parseConfig([...base, ...args], {})).toThrow(error)
+    expect(() => parseConfig([...base, ...args], {})).toThrow(ConfigError)
+  })
+
+  it('needs credentials: a devices file with a tenant, or --provision with a login', () => {
+    expect(() => parseConfig([], {})).toThrow(/--devices-file/)
+    expect(() => parseConfig(['--devices-file', 'd.json'], {})).toThrow(/--tenant/)
+    expect(() => parseConfig(['--provision', '--email', 'a@b.c'], {})).toThrow(/--password/)
+    expect(parseConfig(['--provision', '--email', 'a@b.c'], { RETRACK_SIM_PASSWORD: 'pw' })).toMatchObject({ provision: true, password: 'pw', devices: 10 })
+  })
+
+  it('documents every flag in --help', () => {
+    const help = helpText()
+    for (const flag of FLAGS) expect(help).toContain(`--${flag.name}`)
+    expect(FLAGS.length).toBeGreaterThanOrEqual(35)
+  })
+
+  it('reads a devices file and refuses ids that are not valid MQTT client ids', () => {
+    expect(parseDevicesFile('[{"deviceId":"d-1","secret":"s","vehicleId":"v"}]')).toEqual([{ deviceId: 'd-1', secret: 's', vehicleId: 'v' }])
+    expect(() => parseDevicesFile('[{"deviceId":"a/b","secret":"s"}]')).toThrow(/client id/)
+    expect(() => parseDevicesFile('[{"deviceId":"a"}]')).toThrow(/secret/)
+  })
+})
