@@ -1,6 +1,8 @@
 // Builds the HTTP application without listening (tests use app.inject; main.ts listens).
 // Order: cross-cutting plugins (errors, auth, OpenAPI, metrics), then one plugin per resource.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import errors from './plugins/errors.js'
 import auth from './plugins/auth.js'
@@ -21,14 +23,21 @@ import type { ApiContext } from './context.js'
 
 export type App = FastifyInstance
 
+// Query strings, params and headers arrive as text and are coerced to their schema's types; JSON
+// bodies are not: coercion there would turn a wrong value into a different right one (a nullable
+// id given as "" would quietly become null and unassign something).
+const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false } as const
+const coercing = addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: 'array' }))
+const exact = addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: false }))
+
 export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fastify?: FastifyServerOptions }): Promise<App> {
   const app = Fastify({
     loggerInstance: ctx.log,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     ...options.fastify,
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema))
 
   await app.register(errors)
   await app.register(auth, { ctx, secret: options.jwtSecret })

@@ -68,10 +68,14 @@ async function openEmbedded({ dataDir, log }: DatabaseOptions): Promise<Database
   if (!inMemory) mkdirSync(dir, { recursive: true })
   const started = Date.now()
   const db = await PGlite.create(dir)
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 })
+  // The pool below holds one connection at a time. The server accepts a few more because, after a
+  // failed statement, pglite-socket 0.2.17 closes that connection: pg then discards it and opens a
+  // new one before the old socket is fully torn down, which a limit of 1 would refuse (the request
+  // after any SQL error would fail with "Connection terminated unexpectedly").
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 })
   await server.start()
   // PGlite runs one statement at a time and the socket server interleaves connections per query,
-  // so exactly one connection keeps transactions whole.
+  // so exactly one connection in use keeps transactions whole.
   const pool = new pg.Pool({ connectionString: `postgres://postgres@${server.getServerConn()}/postgres`, max: 1, idleTimeoutMillis: 0 })
   pool.on('error', (err) => log.error({ err }, 'embedded database connection failed'))
   await pool.query('select 1')

@@ -31,7 +31,15 @@ function fromPrisma(e: PrismaLikeError): AppError {
 export function toAppError(error: FastifyError | AppError | Error): AppError {
   if (error instanceof AppError) return error
   if ('validation' in error && error.validation) {
-    return new AppError(400, 'VALIDATION', error.message, error.validation.map((v) => ({ path: v.instancePath, message: v.message })))
+    const where = 'validationContext' in error && typeof error.validationContext === 'string' ? error.validationContext : 'request'
+    const details = error.validation.map((v) => {
+      // ajv's own words for an unknown field do not name it; say which one it is
+      const unknown = v.keyword === 'additionalProperties' ? (v.params as { additionalProperty?: string }).additionalProperty : undefined
+      return { path: v.instancePath, message: unknown ? `has an unknown property '${unknown}'` : v.message }
+    })
+    const first = details[0]
+    const message = first ? `${where}${first.path} ${first.message ?? 'is invalid'}` : error.message
+    return new AppError(400, 'VALIDATION', message, details)
   }
   if (isPrismaError(error)) return fromPrisma(error)
   if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
