@@ -111,7 +111,7 @@ function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
     url: str('url')!, api: str('api')!.replace(/\/+$/, ''), tenant: str('tenant'), qos,
     devicesFile: str('devices-file'), provision: bool('provision'), email: str('email'),
     password: str('password') ?? env['RETRACK_SIM_PASSWORD'],
-    devices: raw['devices'] === undefined && raw['devices-file'] !== undefined && !bool('provision') ? undefined : num('devices', 1, 100_000, true),
+    devices: num('devices', 1, 100_000, true) ?? (bool('provision') ? 10 : undefined),
     interval: need('interval', 0.1, 86_400), speedup: need('speedup', 1, 100_000),
     duration: num('duration', 0.1), trips: num('trips', 1, 10_000, true), stagger: need('stagger', 0), windowMin: need('window-min', 0),
     routes: str('routes')!, bbox: [minLon!, minLat!, maxLon!, maxLat!],

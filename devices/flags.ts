@@ -30,7 +30,7 @@ export const FLAG_GROUPS: FlagGroup[] = [
       f('provision', undefined, undefined, 'log in to the API and create vehicles, devices and shipments'),
       f('email', 'address', undefined, 'API login for --provision (or to create shipments for a --devices-file with vehicleIds)'),
       f('password', 'secret', undefined, 'API password (or env RETRACK_SIM_PASSWORD)'),
-      f('devices', 'N', '10', 'number of devices (with --devices-file: the first N, default all)'),
+      f('devices', 'N', undefined, 'number of devices: with --provision how many to create (default 10), with --devices-file the first N (default all)'),
     ],
   },
   {

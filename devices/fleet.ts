@@ -9,6 +9,9 @@ import { uniform, type Rng } from './random.js'
 import { Ticker } from './scheduler.js'
 import { Progress, type FleetCounters } from './stats.js'
 
+/** Most wall time one tick spends producing fixes; the rest of the tick interval is left for I/O. */
+const TICK_BUDGET_MS = 50
+
 export interface FleetMember { sim: DeviceSim, link: DeviceLink, seen: boolean }
 
 export interface FleetOptions {
@@ -77,12 +80,18 @@ export class Fleet {
     if (allFinished || (this.options.deadline !== undefined && Date.now() >= this.options.deadline)) this.stop()
   }
 
+  /**
+   * Steps devices round-robin from where the last tick stopped. A tick stops at the rate limit or
+   * after TICK_BUDGET_MS of work, so CONNACKs, PUBACKs and timers are never starved by a big fleet.
+   */
   private stepDevices(simNow: number) {
     const n = this.members.length
+    const started = performance.now()
     for (let k = 0; k < n; k++) {
       const i = (this.cursor + k) % n
       const m = this.members[i]!
-      if (!m.sim.step(simNow, m.link)) { this.cursor = i; return }
+      const stopped = !m.sim.step(simNow, m.link)
+      if (stopped || ((k & 63) === 63 && performance.now() - started > TICK_BUDGET_MS)) { this.cursor = stopped ? i : (i + 1) % n; return }
     }
     this.cursor = (this.cursor + 1) % Math.max(1, n)
   }

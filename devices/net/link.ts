@@ -23,6 +23,7 @@ export class DeviceLink implements DevicePort {
   state: LinkState = 'idle'
   attempts = 0
   private client: MqttClient | undefined
+  private closing: Promise<void> | undefined
 
   constructor(
     readonly deviceId: string,
@@ -102,7 +103,13 @@ export class DeviceLink implements DevicePort {
   }
 
   /** Polite: announces offline, waits for in-flight PUBACKs (up to timeoutMs), sends DISCONNECT. */
-  async close(simNow?: number, timeoutMs = 10_000): Promise<void> {
+  close(simNow?: number, timeoutMs = 10_000): Promise<void> {
+    // a second close (e.g. at shutdown) waits for the first instead of cutting it short
+    this.closing ??= this.closeOnce(simNow, timeoutMs).finally(() => { this.closing = undefined })
+    return this.closing
+  }
+
+  private async closeOnce(simNow: number | undefined, timeoutMs: number): Promise<void> {
     const client = this.client
     if (!client) return
     const wasOnline = this.state === 'online'

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -46,9 +46,13 @@ describe('simulator configuration', () => {
     expect(parseConfig(['--provision', '--email', 'a@b.c'], { RETRACK_SIM_PASSWORD: 'pw' })).toMatchObject({ provision: true, password: 'pw', devices: 10 })
   })
 
-  it('documents every flag in --help', () => {
+  it('documents every flag in --help and in docs/simulator.md', () => {
     const help = helpText()
-    for (const flag of FLAGS) expect(help).toContain(`--${flag.name}`)
+    const docs = readFileSync(new URL('../../../docs/simulator.md', import.meta.url), 'utf8')
+    for (const flag of FLAGS) {
+      expect(help).toContain(`--${flag.name}`)
+      expect(docs).toContain(`--${flag.name}`)
+    }
     expect(FLAGS.length).toBeGreaterThanOrEqual(35)
   })
 
