@@ -34,6 +34,8 @@ export class Fleet {
   private stopping = false
   private finish: (() => void) | undefined
   allConnectedAt: number | null = null
+  /** connections open when the run ended, before shutdown closed them */
+  connectedAtEnd = 0
 
   constructor(readonly members: FleetMember[], private readonly options: FleetOptions) {
     this.progress = new Progress(options.counters)
@@ -134,6 +136,7 @@ export class Fleet {
 
   private async shutdown() {
     const simNow = this.options.clock.now()
+    this.connectedAtEnd = this.options.counters.connected
     await Promise.all(this.members.map((m) => m.link.close(simNow)))
     for (const m of this.members) m.sim.settle(simNow)
     this.progress.sampleRss()

@@ -99,7 +99,7 @@ export async function runSimulation(c: SimConfig, io: RunIo): Promise<{ summary:
   try { await fleet.run() } finally { process.off('SIGINT', stop).off('SIGTERM', stop) }
 
   const summary = summarize({
-    counters, devices: devices.length, everConnected: fleet.everConnected, wallMs: Date.now() - wallStart,
+    counters, devices: devices.length, everConnected: fleet.everConnected, connectedAtEnd: fleet.connectedAtEnd, wallMs: Date.now() - wallStart,
     allConnectedAfterMs: fleet.allConnectedAt === null ? null : fleet.allConnectedAt - wallStart,
     cpu: process.cpuUsage(cpuStart), peakRss: fleet.progress.peakRss, simStart: clock.simStart, simEnd: clock.now(), clamped: clock.clamped(), seed: c.seed,
   })

@@ -14,6 +14,7 @@ export class FleetCounters {
 
 export interface Summary {
   devices: number
+  /** connected when the run ended, before the simulator disconnected them */
   connected: number
   peakConnected: number
   everConnected: number
@@ -59,13 +60,13 @@ export class Progress {
 }
 
 export function summarize(input: {
-  counters: FleetCounters, devices: number, everConnected: number, wallMs: number, allConnectedAfterMs: number | null,
+  counters: FleetCounters, devices: number, everConnected: number, connectedAtEnd: number, wallMs: number, allConnectedAfterMs: number | null,
   cpu: NodeJS.CpuUsage, peakRss: number, simStart: number, simEnd: number, clamped: boolean, seed: number,
 }): Summary {
   const c = input.counters
   const wallSeconds = input.wallMs / 1000
   return {
-    devices: input.devices, connected: c.connected, peakConnected: c.peakConnected, everConnected: input.everConnected, connects: c.connects,
+    devices: input.devices, connected: input.connectedAtEnd, peakConnected: c.peakConnected, everConnected: input.everConnected, connects: c.connects,
     refused: c.refused, errors: c.errors, sent: c.sent, acked: c.acked, failedPublishes: c.failed,
     wallSeconds: Math.round(wallSeconds * 10) / 10,
     allConnectedAfterS: input.allConnectedAfterMs === null ? null : Math.round(input.allConnectedAfterMs / 100) / 10,
@@ -79,7 +80,7 @@ export function summarize(input: {
 
 export function summaryText(s: Summary): string {
   return [
-    `devices ${s.devices}: connected ${s.connected} at the end (peak ${s.peakConnected}, ever ${s.everConnected}, all after ${s.allConnectedAfterS ?? '—'} s), connects ${s.connects}, refused ${s.refused}, errors ${s.errors}`,
+    `devices ${s.devices}: connected ${s.connected} when the run ended (peak ${s.peakConnected}, ever ${s.everConnected}, all after ${s.allConnectedAfterS ?? '—'} s), connects ${s.connects}, refused ${s.refused}, errors ${s.errors}`,
     `published ${s.sent}, acked ${s.acked} (PUBACKs), failed ${s.failedPublishes}, ${s.achievedRate} msg/s over ${s.wallSeconds} s`,
     `cpu ${s.cpuSeconds.user} s user + ${s.cpuSeconds.system} s system, rss ${s.rssMB.end} MB (peak ${s.rssMB.peak} MB)`,
     `simulated ${s.simulated.start} → ${s.simulated.end}${s.simulated.clamped ? ' (clamped at the wall clock)' : ''}, seed ${s.seed}`,
