@@ -1,0 +1,11 @@
+// Public surface of the geometry core: pure functions and immutable structures, no I/O.
+export * from './distance.js'
+export * from './errors.js'
+export * from './types.js'
+export { ON_BOUNDARY_M } from './edges.js'
+export type { Box } from './box.js'
+export { isWithin, prepareShape, signedDistanceM } from './shapes.js'
+export { fromGeoJSON } from './geojson.js'
+export { GeofenceIndex, type FenceEntry, type FenceHit } from './fence-index.js'
+export { RouteLine, type LocateOptions, type RouteMatch } from './route.js'
+export * from './eta.js'
