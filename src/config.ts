@@ -35,6 +35,7 @@ export const ConfigSchema = Type.Object({
   DB_POOL_MAX: Int('PostgreSQL connections per process', 1, 1000),
   REDIS_URL: Opt(Str('Redis URL: asset state in Redis and the broker clustered over Redis; unset means in-process state')),
   REDIS_KEY_PREFIX: Str('prefix for every Redis key ReTrack writes'),
+  MQTT_CLUSTER: Str('share broker subscriptions and sessions with other nodes through Redis: auto (when REDIS_URL is set), on, off', { enum: ['auto', 'on', 'off'] }),
 
   JWT_SECRET: Opt(Str('secret that signs access tokens; generated into DATA_DIR when unset (set it in production)', { minLength: 32 })),
   ACCESS_TOKEN_TTL_S: Int('lifetime of a user access token', 30),
@@ -46,6 +47,7 @@ export const ConfigSchema = Type.Object({
   BOOTSTRAP_PASSWORD: Opt(Str('first-run: password of that admin', { minLength: 8 })),
 
   INGEST_BATCH_MAX: Int('most readings written in one database batch', 1, 100000),
+  PIPELINE_MAX_BACKLOG: Int('fixes stored but not yet processed above which acknowledgements wait (backpressure)', 1),
   INGEST_BATCH_WAIT_MS: Int('longest a reading waits for its batch to fill before it is written', 0, 10000),
 
   STOP_RADIUS_M: Num('radius of the circular fence every shipment stop gets unless it says otherwise', 10, 100000),

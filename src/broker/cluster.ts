@@ -27,8 +27,9 @@ class RedisPersistence extends AsyncPersistence {
   }
 }
 
-export function clusterBackends(config: Pick<Config, 'REDIS_URL'>): ClusterBackends {
-  if (!config.REDIS_URL) return { options: {}, close: async () => {} }
+export function clusterBackends(config: Pick<Config, 'REDIS_URL' | 'MQTT_CLUSTER'>): ClusterBackends {
+  if (config.MQTT_CLUSTER === 'on' && !config.REDIS_URL) throw new Error('MQTT_CLUSTER=on needs REDIS_URL')
+  if (!config.REDIS_URL || config.MQTT_CLUSTER === 'off') return { options: {}, close: async () => {} }
   const url = config.REDIS_URL
   const mq = mqemitterRedis({ subConn: new Redis(url), pubConn: new Redis(url) })
   const persistence = new RedisPersistence({ conn: new Redis(url) })

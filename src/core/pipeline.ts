@@ -26,10 +26,12 @@ export interface CoreEvent {
   dedupeKey: string
 }
 
+/** What the asset looked like before this fix (the parts a processor may compare against). */
+export type PreviousState = Readonly<Pick<AssetState, 'lastFix' | 'fixCount'>>
+
 export interface ProcessContext {
   readonly fix: Fix
-  /** state before this fix (read-only) */
-  readonly previous: AssetState
+  readonly previous: PreviousState
   /** state being built; processors write their part into next.features[name] */
   readonly next: AssetState
   readonly asset: AssetContext
@@ -67,7 +69,12 @@ export type StateUpdate = (next: AssetState, emit: (event: CoreEvent) => void, a
 const MAX_ATTEMPTS = 10
 
 export class AssetPipeline {
-  private readonly queue = new KeyedQueue()
+  private queued = 0
+  private waiters: Array<{ limit: number, resolve: () => void }> = []
+  private readonly queue = new KeyedQueue<Fix>((_id, fixes) => {
+    fixes.sort((a, b) => a.ts - b.ts)
+    return this.process({ tenantId: fixes[0]!.tenantId, deviceId: fixes[0]!.deviceId }, fixes)
+  })
 
   constructor(
     private readonly store: AssetStateStore,
@@ -87,10 +94,29 @@ export class AssetPipeline {
       if (group) group.push(fix)
       else groups.set(id, [fix])
     }
-    return Promise.all([...groups].map(([id, group]) => {
-      group.sort((a, b) => a.ts - b.ts)
-      return this.queue.run(id, () => this.process({ tenantId: group[0]!.tenantId, deviceId: group[0]!.deviceId }, group))
-    })).then(() => undefined)
+    this.queued += fixes.length
+    const done = () => { this.queued -= fixes.length; this.wakeWaiters() }
+    const all = Promise.all([...groups].map(([id, group]) => this.queue.push(id, group)))
+    all.then(done, done)
+    return all.then(() => undefined)
+  }
+
+  /** Fixes submitted and not yet processed. */
+  get backlog(): number { return this.queued }
+
+  /** Resolves once the backlog is below `limit`: the ingestor waits on it before acknowledging, so publishers slow down to what the pipeline keeps up with. */
+  below(limit: number): Promise<void> {
+    if (this.queued < limit) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push({ limit, resolve }))
+  }
+
+  private wakeWaiters() {
+    if (this.waiters.length === 0) return
+    this.waiters = this.waiters.filter((w) => {
+      if (this.queued >= w.limit) return true
+      w.resolve()
+      return false
+    })
   }
 
   idle(): Promise<void> { return this.queue.idle() }
@@ -100,11 +126,12 @@ export class AssetPipeline {
     return this.queue.run(`${key.tenantId}:${key.deviceId}`, async () => {
       const asset = await this.contexts.load(key)
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        const stored = await this.store.get(key)
-        const next = structuredClone(stored ?? emptyState(key.tenantId, key.deviceId))
+        // the store hands out a private copy: it can be changed in place
+        const next = await this.store.get(key) ?? emptyState(key.tenantId, key.deviceId)
+        const version = next.version
         const events: CoreEvent[] = []
         if (!update(next, (e) => events.push(e), asset)) return
-        if (await this.store.compareAndSet(next, stored?.version ?? 0) === 'ok') {
+        if (await this.store.compareAndSet(next, version) === 'ok') {
           if (events.length > 0) await this.hooks.events(events)
           return
         }
@@ -115,11 +142,12 @@ export class AssetPipeline {
   private async process(key: AssetKey, fixes: Fix[]): Promise<void> {
     const asset = await this.contexts.load(key)
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const stored = await this.store.get(key)
-      const previous = stored ?? emptyState(key.tenantId, key.deviceId)
-      const outcome = await this.apply(previous, fixes, asset)
+      // the store hands out a private copy, so the batch builds the new state in place in it
+      const state = await this.store.get(key) ?? emptyState(key.tenantId, key.deviceId)
+      const version = state.version
+      const outcome = await this.apply(state, fixes, asset)
       const changed = outcome.accepted.length > 0 || outcome.events.length > 0
-      if (changed && await this.store.compareAndSet(outcome.state, previous.version) !== 'ok') {
+      if (changed && await this.store.compareAndSet(outcome.state, version) !== 'ok') {
         continue // another writer got there first ('conflict' or 'stale'): recompute from what it wrote
       }
       outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
@@ -132,8 +160,7 @@ export class AssetPipeline {
     throw new Error(`asset ${key.deviceId}: state kept changing under ${MAX_ATTEMPTS} attempts`)
   }
 
-  private async apply(previous: AssetState, fixes: Fix[], asset: AssetContext) {
-    let state = previous
+  private async apply(state: AssetState, fixes: Fix[], asset: AssetContext) {
     const accepted: Fix[] = []
     const events: CoreEvent[] = []
     const effects: CoreEffect[] = []
@@ -145,18 +172,18 @@ export class AssetPipeline {
         drops.push({ fix, ...verdict })
         if (verdict.reason !== 'late' && verdict.reason !== 'duplicate') {
           // a wrong fix (not merely an old one) is recorded, and shown to processors that watch for it
-          const next: AssetState = { ...structuredClone(state), lastDrop: { reason: verdict.reason, ts: fix.ts } }
-          for (const processor of this.processors) processor.dropped?.({ fix, reason: verdict.reason, next, asset, emit })
-          state = next
+          state.lastDrop = { reason: verdict.reason, ts: fix.ts }
+          for (const processor of this.processors) processor.dropped?.({ fix, reason: verdict.reason, next: state, asset, emit })
         }
         continue
       }
-      const next: AssetState = structuredClone(state)
-      const ctx: ProcessContext = { fix, previous: state, next, asset, scratch: {}, emit, effect: (e) => effects.push(e) }
+      // one working copy per batch, changed fix by fix (cloning the state per fix was the
+      // pipeline's largest cost, see docs/performance.md); processors compare against `previous`
+      const previous: PreviousState = { lastFix: state.lastFix, fixCount: state.fixCount }
+      const ctx: ProcessContext = { fix, previous, next: state, asset, scratch: {}, emit, effect: (e) => effects.push(e) }
       for (const processor of this.processors) await processor.process(ctx)
-      next.lastFix = toLastFix(fix)
-      next.fixCount = state.fixCount + 1
-      state = next
+      state.lastFix = toLastFix(fix)
+      state.fixCount = previous.fixCount + 1
       accepted.push(fix)
     }
     return { state, accepted, events, effects, drops }

@@ -66,6 +66,8 @@ export interface IngestionDeps {
   onShipmentChanged?: (tenantId: string, shipmentId: string) => void
   /** stored events, for live streaming (SSE, MQTT) */
   onEvents?: (events: StoredTrackingEvent[]) => void
+  /** fixes the pipeline accepted (after the asset's state was written), for live positions */
+  onFixes?: (fixes: Fix[]) => void
 }
 
 export function assembleIngestion(deps: IngestionDeps): IngestionParts {
@@ -107,6 +109,7 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
       const now = Date.now()
       for (const fix of fixes) metrics.pipelineLatency.observe((now - fix.receivedAt) / 1000)
       metrics.readingsAccepted.inc({ transport: 'any' }, fixes.length)
+      deps.onFixes?.(fixes)
     },
     events: (events: CoreEvent[]) => storeEvents(events.map((e) => ({ ...e, source: 'rule' as const }))),
     effects: async (effects) => {
@@ -118,7 +121,7 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
   const ingestor = new Ingestor({
     sinks: { positions: writers.positions, deviceEvents: writers.events, deadLetters: writers.deadLetters },
     pipeline, presence: deps.presence, metrics, log,
-    settings: { ...filterSettings(config), maxBatch: config.MQTT_MAX_BATCH },
+    settings: { ...filterSettings(config), maxBatch: config.MQTT_MAX_BATCH, maxBacklog: config.PIPELINE_MAX_BACKLOG },
     onDeviceEvents: (stored) => deps.onEvents?.(stored),
   })
 

@@ -45,7 +45,7 @@ export interface IngestorDeps {
   presence: PresenceStore
   metrics: Metrics
   log: Logger
-  settings: FilterSettings & { maxBatch: number }
+  settings: FilterSettings & { maxBatch: number, maxBacklog: number }
   now?: () => number
   /** device events after they are stored (the processing core reacts to some, e.g. delivery_confirmed) */
   onDeviceEvents?: (events: StoredTrackingEvent[]) => void
@@ -86,6 +86,10 @@ export class Ingestor {
     this.deps.presence.seen(who, receivedAt, lastTs >= 0 ? lastTs : undefined)
     if (newFixes.length > 0) {
       this.deps.pipeline.submit(newFixes).catch((err: unknown) => this.deps.log.error({ err, device: who.deviceId }, 'pipeline failed'))
+      // backpressure: when processing falls behind, the acknowledgement waits (the reading is
+      // already stored), so publishers slow down instead of the backlog growing without bound
+      const { maxBacklog } = this.deps.settings
+      if (this.deps.pipeline.backlog > maxBacklog) await this.deps.pipeline.below(maxBacklog / 2)
     }
     if (outcome.dropped.length > 0) this.deps.log.debug({ device: who.deviceId, transport, dropped: outcome.dropped }, 'fixes dropped')
     return outcome
