@@ -6,7 +6,8 @@ import type { Config } from './config.js'
 import type { Logger } from './logger.js'
 import { openDatabase, type Database } from './db/database.js'
 import { migrate } from './db/migrate.js'
-import { bootstrapIfEmpty } from './db/accounts.js'
+import { bootstrapDemo, bootstrapIfEmpty } from './db/accounts.js'
+import path from 'node:path'
 import { lockDataDir } from './db/embedded-lock.js'
 import { DeviceDirectory } from './db/device-directory.js'
 import { Metrics } from './metrics.js'
@@ -24,6 +25,9 @@ import { OfflineSweep } from './core/offline-sweep.js'
 import { MqttBroker } from './broker/broker.js'
 import { ExternalConsumer } from './ingest/external.js'
 import { deviceTopic } from './contracts/topics.js'
+import { LiveHub } from './live/hub.js'
+import { MqttEventRelay } from './live/mqtt-relay.js'
+import { TenantSlugs } from './live/tenant-slugs.js'
 
 export interface RunningServer {
   config: Config
@@ -36,6 +40,7 @@ export interface RunningServer {
   sweep: OfflineSweep
   broker: MqttBroker | null
   bus: Bus
+  live: LiveHub
   /** actual ports (useful when configured as 0) */
   httpPort: number
   mqttPort: number | null
@@ -63,6 +68,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log.info({ database: db.location, kind: db.kind, applied: applied.length }, 'database ready')
     const seeded = await bootstrapIfEmpty(db.prisma, { tenant: config.BOOTSTRAP_TENANT, email: config.BOOTSTRAP_EMAIL, password: config.BOOTSTRAP_PASSWORD })
     if (seeded) log.info({ tenant: seeded.tenant.slug, email: seeded.admin.email }, 'first run: created tenant and platform admin')
+    else if (db.kind === 'embedded' && !config.DATA_DIR.startsWith('memory://') && !config.BOOTSTRAP_TENANT) {
+      const passwordFile = path.resolve(config.DATA_DIR, 'initial-admin-password')
+      const demo = await bootstrapDemo(db.prisma, passwordFile)
+      if (demo) log.info({ tenant: demo.tenant.slug, email: demo.admin.email, passwordFile }, 'first run: created the demo tenant; its admin password is in passwordFile')
+    }
 
     const metrics = new Metrics()
     const secret = jwtSecret(config)
@@ -88,9 +98,22 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
     const directory = new DeviceDirectory(db.prisma)
     const contexts = new DbAssetContextLoader(db.pool, directory, log)
+    // live events and positions for SSE on every node (through the bus); stopped after the drain
+    // so the last events and positions still go out
+    const live = new LiveHub({
+      bus, log,
+      vehicleOf: async (tenantId, deviceId) => {
+        const device = await directory.find(deviceId)
+        return device?.tenantId === tenantId ? device.vehicleId : null
+      },
+    })
+    live.start()
+    phases.flush.push(() => live.stop())
     const ingestion = assembleIngestion({
       config, log, metrics, pool: db.pool, state, presence, contexts,
       onShipmentChanged: (tenantId, id) => bus.publish('changes', { kind: 'shipment', tenantId, id } satisfies Change),
+      onEvents: (events) => live.publishEvents(events),
+      onFixes: (fixes) => live.publishPositions(fixes),
     })
     phases.drain.push(() => ingestion.drain())
     const sweep = new OfflineSweep(presence, ingestion.pipeline, { afterS: config.OFFLINE_AFTER_S, everyS: config.OFFLINE_SWEEP_S }, log)
@@ -105,6 +128,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       mqttPort = ports.tcpPort
       phases.accept.push(() => broker?.close())
       log.info({ port: ports.tcpPort, tls: ports.tlsPort, cluster: Boolean(config.REDIS_URL) }, 'MQTT broker listening')
+      // stored events on tenants/{slug}/events/{type} for integrations, from the node that stored them
+      const mqtt = broker
+      const slugs = new TenantSlugs(db.pool)
+      live.addRelay(new MqttEventRelay({
+        publish: (topic, payload) => mqtt.publish(topic, payload, 1),
+        get open() { return !mqtt.aedes.closed },
+      }, (tenantId) => slugs.of(tenantId), log))
     }
 
     if (config.EXTERNAL_BROKER_URL) {
@@ -139,6 +169,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         }]))
       } },
       ingest: { ingestor: ingestion.ingestor, directory },
+      live, state,
       ...(broker ? { commands: { send: (tenant: string, deviceId: string, command: object) => broker.publish(deviceTopic(tenant, deviceId, 'commands'), JSON.stringify(command), 1) } } : {}),
       readiness: async () => ({ broker: broker ? !broker.aedes.closed : true }),
     }, { jwtSecret: secret })
@@ -147,7 +178,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     phases.accept.push(() => app.close())
     const httpPort = (app.server.address() as AddressInfo).port
 
-    return { config, db, app, metrics, state, presence, ingestion, sweep, broker, bus, httpPort, mqttPort, close: stopAll }
+    return { config, db, app, metrics, state, presence, ingestion, sweep, broker, bus, live, httpPort, mqttPort, close: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -1,4 +1,7 @@
 // Tenants and their users: the operations the CLI, first-run bootstrap and platform API share.
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import type { Prisma } from './database.js'
 import { hashPassword } from '../security/passwords.js'
 import { AppError } from '../errors.js'
@@ -36,4 +39,20 @@ export async function bootstrapIfEmpty(prisma: Prisma, seed: { tenant?: string |
   if (!seed.tenant || !seed.email || !seed.password) return null
   if (await prisma.tenant.count() > 0) return null
   return createTenantWithAdmin(prisma, { slug: seed.tenant, admin: { email: seed.email, password: seed.password, platformAdmin: true } })
+}
+
+export const DEMO_TENANT = 'demo'
+export const DEMO_ADMIN = 'admin@demo.local'
+
+/**
+ * Embedded first run without BOOTSTRAP_*: a `demo` tenant whose admin's random password is written
+ * to a file (0600) beside the data, never to the log, so `npm start` alone leads somewhere.
+ */
+export async function bootstrapDemo(prisma: Prisma, passwordFile: string) {
+  if (await prisma.tenant.count() > 0) return null
+  const password = randomBytes(12).toString('base64url')
+  const created = await createTenantWithAdmin(prisma, { slug: DEMO_TENANT, name: 'Demo', admin: { email: DEMO_ADMIN, password, platformAdmin: true } })
+  mkdirSync(path.dirname(passwordFile), { recursive: true })
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 })
+  return created
 }

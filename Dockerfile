@@ -1,0 +1,27 @@
+# ReTrack image: build with the dev toolchain, run with production dependencies only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# the Prisma 6 migration-authoring tool is not needed in an image
+ENV RETRACK_SKIP_TOOLS=1
+COPY package.json package-lock.json prisma.config.ts ./
+COPY scripts ./scripts
+COPY prisma ./prisma
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && mkdir -p dist/devices && cp -r devices/routes dist/devices/routes && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production HTTP_HOST=0.0.0.0 MQTT_HOST=0.0.0.0 DATA_DIR=/var/lib/retrack
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/config ./config
+COPY --from=build /app/prisma ./prisma
+COPY --from=build /app/console ./console
+RUN mkdir -p /var/lib/retrack && chown node /var/lib/retrack
+USER node
+# 8080: API, console, MQTT over WebSocket at /mqtt; 1884: MQTT; 8884: MQTT over TLS when configured
+EXPOSE 8080 1884 8884
+HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "--enable-source-maps", "dist/src/main.js"]
