@@ -34,6 +34,8 @@ export interface BrokerDeps {
 
 export class MqttBroker {
   private servers: net.Server[] = []
+  /** the TLS port actually bound, when TLS is configured */
+  tlsPort: number | null = null
   private wss: WebSocketServer | null = null
   private closeBackends: () => Promise<void> = async () => {}
 
@@ -83,6 +85,7 @@ export class MqttBroker {
       await new Promise<void>((resolve, reject) => { secure.once('error', reject); secure.listen(config.MQTT_TLS_PORT, config.MQTT_HOST, resolve) })
       this.servers.push(secure)
       tlsPort = (secure.address() as AddressInfo).port
+      this.tlsPort = tlsPort
     }
     return { tcpPort: (tcp.address() as AddressInfo).port, tlsPort }
   }

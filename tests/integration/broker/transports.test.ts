@@ -1,0 +1,95 @@
+// The other ways in: MQTT over WebSocket and over TLS, HTTPS ingestion; and presence as the API shows it.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect, deviceOptions, eventually, nodeApi, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
+
+function selfSignedCert(): { cert: string, key: string } | null {
+  try {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'retrack-tls-'))
+    const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem')
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' })
+    return { cert, key }
+  } catch { return null }
+}
+
+describe('transports and presence', () => {
+  let node: TestNode
+  let acme: Provisioned
+  const tls = selfSignedCert()
+  const count = async (deviceId: string) => (await node.server.db.pool.query<{ n: number }>('select count(*)::int n from positions where device_id = $1', [deviceId])).rows[0]!.n
+  const reading = (ts = Date.now()) => JSON.stringify({ ts, lat: 51.5, lon: -0.12 })
+
+  beforeAll(async () => {
+    node = await startNode(tls ? { MQTT_TLS_CERT: tls.cert, MQTT_TLS_KEY: tls.key, MQTT_TLS_PORT: 0 } : {}, { postgres: postgresAvailable() })
+    acme = await provision(node, 'wires', 5)
+  })
+  afterAll(async () => { await node?.close() })
+
+  it('MQTT over WebSocket at /mqtt on the API port', async () => {
+    const device = acme.devices[0]!
+    const client = await connect(`ws://127.0.0.1:${node.server.httpPort}/mqtt`, deviceOptions('wires', device))
+    await client.publishAsync(`tenants/wires/devices/${device.id}/telemetry`, reading(), { qos: 1 })
+    await client.endAsync()
+    expect(await count(device.id)).toBe(1)
+  })
+
+  it.runIf(tls !== null)('MQTT over TLS when a certificate is configured', async () => {
+    const port = node.server.broker!.tlsPort!
+    const device = acme.devices[1]!
+    const client = await connect(`mqtts://127.0.0.1:${port}`, { ...deviceOptions('wires', device), rejectUnauthorized: false })
+    await client.publishAsync(`tenants/wires/devices/${device.id}/telemetry`, reading(), { qos: 1 })
+    await client.endAsync()
+    expect(await count(device.id)).toBe(1)
+  })
+
+  describe('HTTPS ingestion', () => {
+    const post = (url: string, authorization: string | undefined, payload: string) =>
+      node.server.app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } })
+
+    it('accepts a batch with a device token, reports duplicates on a resend', async () => {
+      const device = acme.devices[2]!
+      const { token } = await nodeApi(node)<{ token: string }>('POST', '/api/v1/auth/device-token', null, { tenant: 'wires', deviceId: device.id, secret: device.secret })
+      const batch = JSON.stringify([{ ts: Date.now() - 2000, lat: 51.5, lon: -0.12 }, { ts: Date.now() - 1000, lat: 51.5001, lon: -0.12 }])
+      const first = await post('/api/v1/ingest/telemetry', `Bearer ${token}`, batch)
+      expect(first.statusCode).toBe(202)
+      expect(first.json()).toMatchObject({ accepted: 2, duplicates: 0, dropped: [], rejected: [] })
+      expect((await post('/api/v1/ingest/telemetry', `Bearer ${token}`, batch)).json()).toMatchObject({ accepted: 0, duplicates: 2 })
+      expect(await count(device.id)).toBe(2)
+    })
+
+    it('accepts HTTP Basic deviceId:secret, reports dropped and rejected elements by index', async () => {
+      const device = acme.devices[3]!
+      const basic = `Basic ${Buffer.from(`${device.id}:${device.secret}`).toString('base64')}`
+      const res = await post('/api/v1/ingest/telemetry', basic, JSON.stringify([{ ts: Date.now(), lat: 1, lon: 1 }, { ts: Date.now(), lat: 0, lon: 0 }, { ts: Date.now(), lat: 'x', lon: 1 }]))
+      expect(res.statusCode).toBe(202)
+      expect(res.json()).toMatchObject({ accepted: 1, dropped: [{ index: 1, reason: 'null_island' }], rejected: [{ index: 2, code: 'SCHEMA' }] })
+    })
+
+    it('refuses a user token (403), wrong credentials (401), and malformed JSON (400, dead-lettered)', async () => {
+      const device = acme.devices[3]!
+      expect((await post('/api/v1/ingest/telemetry', `Bearer ${acme.adminToken}`, reading())).statusCode).toBe(403)
+      expect((await post('/api/v1/ingest/telemetry', `Basic ${Buffer.from(`${device.id}:nope`).toString('base64')}`, reading())).statusCode).toBe(401)
+      expect((await post('/api/v1/ingest/telemetry', undefined, reading())).statusCode).toBe(401)
+      const bad = await post('/api/v1/ingest/telemetry', `Basic ${Buffer.from(`${device.id}:${device.secret}`).toString('base64')}`, '{oops')
+      expect(bad.statusCode).toBe(400)
+      expect(bad.json()).toMatchObject({ code: 'MALFORMED_JSON' })
+      const letters = await node.server.db.pool.query<{ n: number }>(`select count(*)::int n from dead_letters where device_id = $1 and code = 'MALFORMED_JSON'`, [device.id])
+      expect(letters.rows[0]!.n).toBe(1)
+    })
+  })
+
+  it('presence: the API shows a device online while connected and offline after its Last Will', async () => {
+    const device = acme.devices[4]!
+    const api = nodeApi(node)
+    const presence = async () => (await api<{ presence?: { online: boolean, lastSeenAt: string | null } }>('GET', `/api/v1/devices/${device.id}`, acme.operatorToken)).presence
+    const client = await connect(node.mqttUrl, deviceOptions('wires', device, { will: { topic: `tenants/wires/devices/${device.id}/status`, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: false } }))
+    await eventually(async () => (await presence())?.online === true, 5000, 'online')
+    expect(await node.server.metrics.registry.getSingleMetricAsString('retrack_mqtt_devices_connected')).toMatch(/retrack_mqtt_devices_connected [1-9]/)
+    client.stream.destroy() // abrupt: the broker publishes the Last Will
+    await eventually(async () => (await presence())?.online === false, 5000, 'offline')
+    expect((await presence())?.lastSeenAt).toEqual(expect.any(String))
+  })
+})
