@@ -8,6 +8,7 @@ import errors from './plugins/errors.js'
 import auth from './plugins/auth.js'
 import openapi from './plugins/openapi.js'
 import metrics from './plugins/metrics.js'
+import consolePlugin from './plugins/console.js'
 import health from './routes/health.js'
 import authRoutes from './routes/auth/index.js'
 import tenants from './routes/tenants/index.js'
@@ -45,6 +46,7 @@ export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fa
   await app.register(metrics, { metrics: ctx.metrics })
 
   await app.register(health, { ctx })
+  await app.register(consolePlugin, { ctx }) // the operator console at / (console/dist)
   await app.register(async (api) => {
     await api.register(authRoutes, { ctx, prefix: '/auth' })
     await api.register(tenants, { prisma: ctx.db.prisma, prefix: '/tenants' })

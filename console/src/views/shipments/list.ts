@@ -1,0 +1,89 @@
+// Shipments with status, next stop, its ETA and an on-time / at-risk / late badge; filtered by
+// status and reference, and refreshed when the live stream says something moved.
+import { describeError } from '../../api/errors.js'
+import type { ShipmentStatus, ShipmentSummary } from '../../api/types.js'
+import { field, h, notice, replace, say } from '../../app/dom.js'
+import { etaBadge, formatTime, statusBadge, words } from '../../app/format.js'
+import type { View, ViewContext } from '../../app/router.js'
+import { LiveStream } from '../../live/stream.js'
+import { streamBadge } from '../stream-badge.js'
+
+const PAGE_SIZE = 50
+const ALL: ShipmentStatus[] = ['planned', 'assigned', 'in_transit', 'at_stop', 'delivered', 'cancelled', 'exception']
+const OPEN: ShipmentStatus[] = ['planned', 'assigned', 'in_transit', 'at_stop', 'exception']
+/** events after which a row may read differently */
+const ROW_CHANGING = ['shipment_status', 'eta_updated', 'delay_predicted', 'delay_cleared', 'late', 'arrived', 'departed', 'delivered', 'stop_skipped', 'exception', 'shipment_cancelled']
+
+function statusFilter(value: string): ShipmentStatus[] | undefined {
+  if (value === 'open') return OPEN
+  return ALL.find((s) => s === value) ? [value as ShipmentStatus] : undefined
+}
+
+function row(s: ShipmentSummary): HTMLTableRowElement {
+  return h('tr', { 'data-shipment-id': s.id },
+    h('th', { scope: 'row' }, h('a', { href: `/shipments/${s.id}` }, s.reference)),
+    h('td', {}, statusBadge(s.status)),
+    h('td', {}, s.nextStop ? `${s.nextStop.seq + 1}. ${s.nextStop.name}` : '—'),
+    h('td', {}, formatTime(s.nextStop?.eta)),
+    h('td', {}, s.nextStop ? etaBadge(s.nextStop.etaStatus) : '—'),
+    h('td', { class: 'numeric' }, s.stopsCount))
+}
+
+export function shipmentsView(ctx: ViewContext): View {
+  const status = h('select', { name: 'status' },
+    h('option', { value: '' }, 'All'), h('option', { value: 'open' }, 'Open (not delivered or cancelled)'),
+    ...ALL.map((s) => h('option', { value: s }, words(s))))
+  status.value = ctx.search.get('status') ?? ''
+  const q = h('input', { type: 'search', name: 'q', placeholder: 'e.g. PO-1001', value: ctx.search.get('q') ?? '' })
+  const body = h('tbody')
+  const error = notice('error')
+  const summary = h('p', { class: 'muted', 'aria-live': 'polite' })
+  const previous = h('button', { type: 'button', class: 'button' }, 'Previous page')
+  const next = h('button', { type: 'button', class: 'button' }, 'Next page')
+  const stream = streamBadge()
+  let offset = 0
+
+  async function load(): Promise<void> {
+    try {
+      const page = await ctx.api.shipments({ status: statusFilter(status.value), q: q.value.trim() || undefined, limit: PAGE_SIZE, offset })
+      replace(body, ...page.items.map(row))
+      if (page.items.length === 0) replace(body, h('tr', {}, h('td', { colspan: 6 }, 'No shipment matches.')))
+      say(error, null)
+      summary.textContent = page.total === 0 ? '' : `${offset + 1}–${offset + page.items.length} of ${page.total}`
+      previous.disabled = offset === 0
+      next.disabled = offset + page.items.length >= page.total
+    } catch (err) {
+      say(error, describeError(err))
+    }
+  }
+
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined
+  const reloadSoon = () => { clearTimeout(reloadTimer); reloadTimer = setTimeout(() => { void load() }, 500) }
+  const refilter = () => {
+    offset = 0
+    const params = new URLSearchParams({ ...(status.value ? { status: status.value } : {}), ...(q.value.trim() ? { q: q.value.trim() } : {}) })
+    history.replaceState(null, '', `/shipments${params.size ? `?${params.toString()}` : ''}`)
+    reloadSoon()
+  }
+  status.addEventListener('change', refilter)
+  q.addEventListener('input', refilter)
+  previous.addEventListener('click', () => { offset = Math.max(0, offset - PAGE_SIZE); void load() })
+  next.addEventListener('click', () => { offset += PAGE_SIZE; void load() })
+
+  const live = new LiveStream(ctx.session, { types: ROW_CHANGING }, { state: stream.set, tracking: reloadSoon, opened: reloadSoon })
+  void load()
+
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter shipments', onsubmit: (e: Event) => { e.preventDefault(); refilter() } },
+    field('Status', status), field('Reference', q))
+  const table = h('table', { class: 'table' },
+    h('caption', { class: 'visually-hidden' }, 'Shipments'),
+    h('thead', {}, h('tr', {}, ...['Reference', 'Status', 'Next stop', 'ETA', 'Punctuality', 'Stops'].map((t) => h('th', { scope: 'col' }, t)))),
+    body)
+  return {
+    title: 'Shipments',
+    element: h('section', { class: 'page' },
+      h('div', { class: 'panel-head' }, h('h1', {}, 'Shipments'), stream.element),
+      filters, error, h('div', { class: 'table-wrap' }, table), h('div', { class: 'pager' }, previous, summary, next)),
+    dispose() { live.close(); clearTimeout(reloadTimer) },
+  }
+}
