@@ -20,6 +20,9 @@ import devices from './routes/devices/index.js'
 import geofences from './routes/geofences/index.js'
 import shipments from './routes/shipments/index.js'
 import ingest from './routes/ingest/index.js'
+import tracking from './routes/tracking/index.js'
+import stream from './routes/stream/index.js'
+import { moveQueryToken } from './routes/stream/query-token.js'
 import type { ApiContext } from './context.js'
 
 export type App = FastifyInstance
@@ -36,6 +39,8 @@ export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fa
     loggerInstance: ctx.log,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
+    // ?access_token= on the live stream becomes an Authorization header before logging and auth
+    rewriteUrl: moveQueryToken,
     ...options.fastify,
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema))
@@ -58,6 +63,9 @@ export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fa
     await api.register(geofences, { ctx, prefix: '/geofences' })
     await api.register(shipments, { ctx, prefix: '/shipments' })
     await api.register(ingest, { ctx, prefix: '/ingest' })
+    // timeline, manual events, positions, asset state (under /shipments and /devices) and /events
+    await api.register(tracking, { ctx })
+    await api.register(stream, { ctx })
   }, { prefix: '/api/v1' })
 
   return app

@@ -7,6 +7,8 @@ import type { TokenService } from '../security/tokens.js'
 import type { Ingestor } from '../ingest/ingestor.js'
 import type { DeviceDirectory } from '../db/device-directory.js'
 import type { Command } from '../contracts/payloads.js'
+import type { LivePort } from '../live/hub.js'
+import type { AssetStateStore } from '../core/ports.js'
 
 /** Notified when a device's credentials change, so live connections using the old ones are closed. */
 export interface DeviceRevocations {
@@ -47,6 +49,10 @@ export interface ApiContext {
   ingest?: { ingestor: Ingestor, directory: DeviceDirectory }
   /** delivers a command to a device over MQTT (whichever node it is connected to) */
   commands?: { send(tenantSlug: string, deviceId: string, command: Command): Promise<void> }
+  /** live events and positions (GET /stream); events the API stores itself are published through it */
+  live?: LivePort
+  /** per-asset state of the processing core (GET /devices/:id/state) */
+  state?: AssetStateStore
   /** readiness of parts the API does not own (broker, state store) */
   readiness?: () => Promise<Record<string, boolean>>
 }

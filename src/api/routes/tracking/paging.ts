@@ -1,0 +1,42 @@
+// Opaque keyset cursors and time ranges for the read routes. A cursor names the last item a page
+// showed; the next page starts strictly beyond it, so pages never repeat or skip a row even while
+// new rows arrive. Cursors are base64url text, not a contract: clients pass them back unchanged.
+import { AppError } from '../../../errors.js'
+import type { EventKey } from '../../../db/read-models.js'
+
+const invalid = (name: string) => new AppError(400, 'INVALID_CURSOR', `${name} is not a cursor this API issued`)
+const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64url')
+const decode = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8')
+
+export const eventCursor = (k: EventKey) => encode(`e:${k.ts}:${k.id}`)
+
+export function parseEventCursor(cursor: string | undefined, name = 'cursor'): EventKey | undefined {
+  if (cursor === undefined) return undefined
+  const m = /^e:(-?\d{1,16}):(\d{1,18})$/.exec(decode(cursor))
+  if (!m) throw invalid(name)
+  return { ts: Number(m[1]), id: Number(m[2]) }
+}
+
+export const positionCursor = (ts: string) => encode(`p:${Date.parse(ts)}`)
+
+export function parsePositionCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined
+  const m = /^p:(-?\d{1,16})$/.exec(decode(cursor))
+  if (!m) throw invalid('cursor')
+  return Number(m[1])
+}
+
+/** Both bounds as Dates; 400 when `from` is after `to` or a value Date cannot hold. */
+export function timeRange(from: string | undefined, to: string | undefined): { from?: Date, to?: Date } {
+  const parse = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined
+    const d = new Date(v)
+    if (Number.isNaN(d.getTime())) throw new AppError(400, 'VALIDATION', `${name} is not a valid date-time`)
+    return d
+  }
+  const range = { from: parse('from', from), to: parse('to', to) }
+  if (range.from && range.to && range.from > range.to) {
+    throw new AppError(400, 'INVALID_RANGE', 'from must not be after to', { fields: ['from', 'to'] })
+  }
+  return { ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) }
+}
