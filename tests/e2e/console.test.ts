@@ -120,6 +120,8 @@ describe.skipIf(!chromiumInstalled)('operator console in Chromium', () => {
 
   it('the shipment page reaches "arrived" at the first stop without a reload', { timeout: 60_000 }, async () => {
     await page.getByRole('link', { name: 'Shipments' }).click()
+    await page.getByRole('row', { name: /CONSOLE-1/ }).getByText('in transit').waitFor()
+    await page.screenshot({ path: `${ARTIFACTS}/console-shipments.png` })
     await page.getByRole('link', { name: 'CONSOLE-1' }).click()
     await page.getByRole('heading', { name: 'CONSOLE-1' }).waitFor()
     // a flag on the page's global object: gone if anything reloads the page
@@ -187,6 +189,7 @@ describe.skipIf(!chromiumInstalled)('operator console in Chromium', () => {
     expect(command).toContain(`-u '${SLUG}'`)
     expect(command).toContain(`-t 'tenants/${SLUG}/devices/${id}/telemetry'`)
     expect(await page.getByRole('row', { name: /reefer-7/ }).getByText('offline').count()).toBe(1)
+    await page.screenshot({ path: `${ARTIFACTS}/console-devices.png`, fullPage: true })
   })
 
   it('no request left localhost, and the page threw nothing', () => {

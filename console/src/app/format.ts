@@ -36,10 +36,12 @@ export function formatWindow(start: string | null, end: string | null): string {
 /** "in_transit" → "in transit" */
 export const words = (code: string): string => code.replace(/_/g, ' ')
 
-const punctuality: Record<EtaStatus, string> = { on_time: 'on time', at_risk: 'at risk', late: 'late', unknown: 'no ETA' }
+const punctuality: Record<Exclude<EtaStatus, 'unknown'>, string> = { on_time: 'on time', at_risk: 'at risk', late: 'late' }
 
-export function etaBadge(status: EtaStatus): HTMLElement {
-  return h('span', { class: `badge badge--eta-${status}` }, punctuality[status])
+/** On time / at risk / late against the stop's window; "unknown" is either no ETA yet or no window to judge by. */
+export function etaBadge(status: EtaStatus, eta: string | null): HTMLElement {
+  const text = status === 'unknown' ? (eta ? 'no window' : 'no ETA') : punctuality[status]
+  return h('span', { class: `badge badge--eta-${status}` }, text)
 }
 
 export function statusBadge(status: ShipmentStatus | StopStatus): HTMLElement {

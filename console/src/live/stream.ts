@@ -1,7 +1,9 @@
 // The live stream (GET /api/v1/stream, Server-Sent Events). EventSource cannot send headers, so the
 // access token rides in the query string. Its own automatic reconnect would present the same token
 // forever, even once expired: on any error the source is closed and a new one opened with a fresh
-// token, backing off. Each (re)open is reported so a view can re-read what it may have missed.
+// token, backing off, asking the server to replay the events after the last one seen
+// (`lastEventId`). Each (re)open is also reported, so a view can re-read state (positions are not
+// replayed).
 import { toLivePositions, toTrackingEvent } from '../api/guards.js'
 import type { Session } from '../api/session.js'
 import type { LivePosition, TrackingEvent } from '../api/types.js'
@@ -37,6 +39,8 @@ export class LiveStream {
   private retryMs = FIRST_RETRY_MS
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
+  /** id of the last `tracking` frame, for the replay after a reconnection */
+  private lastEventId: string | undefined
 
   constructor(private readonly session: Session, private readonly filter: StreamFilter, private readonly handlers: StreamHandlers) {
     void this.open()
@@ -60,7 +64,7 @@ export class LiveStream {
     if (this.closed) return
     const { shipmentId, deviceId, types, positions } = this.filter
     const source = new EventSource(`/api/v1/stream${query({
-      shipmentId, deviceId, types: types?.join(','), positions: positions ? 'true' : undefined, access_token: token,
+      shipmentId, deviceId, types: types?.join(','), positions: positions ? 'true' : undefined, lastEventId: this.lastEventId, access_token: token,
     })}`)
     this.source = source
     source.addEventListener('open', () => {
@@ -69,6 +73,7 @@ export class LiveStream {
       this.handlers.opened?.()
     })
     source.addEventListener('tracking', (message: MessageEvent) => {
+      if (message.lastEventId) this.lastEventId = message.lastEventId
       const event = toTrackingEvent(parse(message.data))
       if (event) this.handlers.tracking?.(event)
     })

@@ -43,11 +43,13 @@ export function shipmentPicker(ctx: ViewContext, overlay: ShipmentOverlay, map: 
     async load(preselect: string | null): Promise<void> {
       try {
         const { items } = await ctx.api.shipments({ status: OPEN, limit: 200 })
-        for (const s of items) select.append(h('option', { value: s.id }, `${s.reference} (${words(s.status)})`))
-        if (preselect && items.some((s) => s.id === preselect)) {
-          select.value = preselect
-          await show(preselect)
-        }
+        const option = (s: { id: string, reference: string, status: string }) => h('option', { value: s.id }, `${s.reference} (${words(s.status)})`)
+        for (const s of items) select.append(option(s))
+        if (!preselect) return
+        // "Show on map" from a delivered or cancelled shipment: not in the open list, add it
+        if (!items.some((s) => s.id === preselect)) select.append(option(await ctx.api.shipment(preselect)))
+        select.value = preselect
+        await show(preselect)
       } catch (err) {
         replace(details, h('p', { role: 'alert' }, describeError(err)))
       }

@@ -25,7 +25,7 @@ function row(s: ShipmentSummary): HTMLTableRowElement {
     h('td', {}, statusBadge(s.status)),
     h('td', {}, s.nextStop ? `${s.nextStop.seq + 1}. ${s.nextStop.name}` : '—'),
     h('td', {}, formatTime(s.nextStop?.eta)),
-    h('td', {}, s.nextStop ? etaBadge(s.nextStop.etaStatus) : '—'),
+    h('td', {}, s.nextStop ? etaBadge(s.nextStop.etaStatus, s.nextStop.eta) : '—'),
     h('td', { class: 'numeric' }, s.stopsCount))
 }
 

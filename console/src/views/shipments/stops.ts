@@ -5,7 +5,7 @@ import { etaBadge, formatTime, formatWindow, statusBadge, words } from '../../ap
 
 function stopRow(stop: Stop): HTMLTableRowElement {
   // an ETA means something only while the stop is still ahead
-  const eta = stop.status === 'pending' ? h('span', {}, formatTime(stop.eta), ' ', etaBadge(stop.etaStatus)) : '—'
+  const eta = stop.status === 'pending' ? h('span', {}, formatTime(stop.eta), ' ', etaBadge(stop.etaStatus, stop.eta)) : '—'
   return h('tr', { 'data-stop-id': stop.id },
     h('td', { class: 'numeric' }, stop.seq + 1),
     h('th', { scope: 'row' }, stop.name, stop.address ? h('small', { class: 'muted block' }, stop.address) : null),
