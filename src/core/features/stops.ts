@@ -56,12 +56,27 @@ export function stopsProcessor(settings: MembershipSettings): FixProcessor {
         Object.keys(p.membership.inside).length === 0 && Object.keys(p.membership.entering).length === 0) {
         setStatus(ctx, plan, p, 'in_transit', ctx.fix.ts)
       }
-      for (const t of transitions) {
+      // departures first, then arrivals in stop order (a round trip starts and ends at one depot)
+      const order = (t: Transition) => (t.kind === 'exit' ? -1000 : 0) + (plan.stops.find((s) => s.id === t.fenceId)?.seq ?? 0)
+      for (const t of [...transitions].sort((a, b) => order(a) - order(b))) {
         const stop = plan.stops.find((s) => s.id === t.fenceId)
-        if (stop) (t.kind === 'enter' ? arrive : depart)(ctx, plan, p, stop, t)
+        if (!stop) continue
+        if (t.kind === 'exit') depart(ctx, plan, p, stop, t)
+        else if (blockedByEarlierStop(plan, p, stop)) {
+          // the same place as an earlier stop still open (a depot at both ends of a round trip):
+          // watch it again from now, so it counts once the earlier stop is done
+          delete p.membership.inside[stop.id]
+          p.membership.entering[stop.id] = ctx.fix.ts
+        } else arrive(ctx, plan, p, stop, t)
       }
     },
   }
+}
+
+/** An earlier stop the asset is at (or arriving at) right now, not yet departed. */
+function blockedByEarlierStop(plan: ShipmentPlan, p: Progress, stop: PlanStop): boolean {
+  return plan.stops.some((s) => s.seq < stop.seq && (p.stops[s.id]!.status === 'pending' || p.stops[s.id]!.status === 'arrived') &&
+    (s.id in p.membership.inside || s.id in p.membership.entering))
 }
 
 function milestone(ctx: ProcessContext, plan: ShipmentPlan, type: string, at: number, stop: PlanStop | null, payload: Record<string, unknown>, key: string) {

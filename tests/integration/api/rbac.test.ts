@@ -70,6 +70,13 @@ const table: Record<string, Row> = {
   ...crud('devices', async (f) => (await f.seed.device()).id, () => ({ name: unique('device') }), { name: 'renamed' }),
   'POST /api/v1/devices/': { access: 'admin', ok: 201, target: async () => ({ payload: { name: unique('device') } }) },
   'DELETE /api/v1/devices/{id}': { access: 'admin', ok: 204, target: id(async (f) => (await f.seed.device()).id) },
+  'GET /api/v1/events': { access: 'read', ok: 200 },
+  'GET /api/v1/shipments/{id}/timeline': { access: 'read', ok: 200, target: id(async (f) => (await f.seed.shipment()).id) },
+  'POST /api/v1/shipments/{id}/events': { access: 'write', ok: 201, target: async (f) => ({ params: { id: (await f.seed.shipment()).id }, payload: { type: 'comment', text: 'rbac' } }) },
+  'GET /api/v1/devices/{id}/positions': { access: 'read', ok: 200, target: id(async (f) => (await f.seed.device()).id) },
+  // the suite's app has no state store and no live hub: past the role check these answer 409
+  'GET /api/v1/devices/{id}/state': { access: 'read', ok: 409, target: id(async (f) => (await f.seed.device()).id) },
+  'GET /api/v1/stream': { access: 'read', ok: 409 },
   'POST /api/v1/devices/{id}/rotate-secret': { access: 'admin', ok: 200, target: id(async (f) => (await f.seed.device()).id) },
   'POST /api/v1/devices/{id}/disable': { access: 'admin', ok: 200, target: id(async (f) => (await f.seed.device()).id) },
   'POST /api/v1/devices/{id}/enable': { access: 'admin', ok: 200, target: id(async (f) => (await f.seed.device()).id) },
