@@ -1,11 +1,12 @@
 // Writes the documents generated from code, so they cannot drift: docs/configuration.md and the
 // README's configuration table (from src/config.ts), docs/schemas/*.json (from
-// src/contracts/schemas.ts). tests/unit/docs.test.ts fails when a committed copy is stale.
+// src/contracts/schemas.ts), docs/events.md (from src/core/events/catalogue.ts). tests/unit/docs.test.ts fails when a committed copy is stale.
 //   npm run docs:generate
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { describeConfig } from '../src/config.js'
 import { allSchemas } from '../src/contracts/schemas.js'
 import { fromRoot } from '../src/paths.js'
+import { eventsDoc } from './generate-events-doc.js'
 
 export function configTable(): string {
   const rows = describeConfig().map((r) => `| \`${r.key}\` | ${r.default === undefined ? '—' : `\`${JSON.stringify(r.default).replace(/^"|"$/g, '')}\``} | ${r.description.replace(/\|/g, '\\|')} |`)
@@ -46,5 +47,6 @@ if (process.argv[1]?.endsWith('generate-docs.ts')) {
   for (const [name, text] of Object.entries(schemaFiles())) writeFileSync(fromRoot('docs/schemas', name), text)
   const readme = fromRoot('README.md')
   writeFileSync(readme, readmeWithConfig(readFileSync(readme, 'utf8')))
-  console.log('docs/configuration.md, docs/schemas/*.json and the README configuration table are up to date')
+  writeFileSync(fromRoot('docs/events.md'), eventsDoc())
+  console.log('docs/configuration.md, docs/events.md, docs/schemas/*.json and the README configuration table are up to date')
 }

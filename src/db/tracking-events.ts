@@ -49,3 +49,15 @@ export async function insertTrackingEvents(pool: pg.Pool, events: NewTrackingEve
     return { ...e, id: row.id, createdAt: row.created_ms }
   })
 }
+
+/** A row as Prisma returns it, in the shape the live stream and MQTT publish. */
+export function storedEventOf(e: {
+  id: bigint | number, tenantId: string, type: string, ts: Date, createdAt: Date, source: 'device' | 'rule' | 'user',
+  shipmentId: string | null, stopId: string | null, vehicleId: string | null, deviceId: string | null, userId: string | null, payload: unknown,
+}): StoredTrackingEvent {
+  return {
+    id: Number(e.id), tenantId: e.tenantId, type: e.type, ts: e.ts.getTime(), createdAt: e.createdAt.getTime(), source: e.source,
+    shipmentId: e.shipmentId, stopId: e.stopId, vehicleId: e.vehicleId, deviceId: e.deviceId, userId: e.userId,
+    payload: e.payload as Record<string, unknown>, // every writer stores an object
+  }
+}

@@ -1,6 +1,7 @@
 // Changing shipments: create (with stops and their fences), edit, assign, cancel, delete. Status
 // guards are part of the UPDATE's WHERE where it matters, so a change racing the processing core
 // (which moves a shipment along as the vehicle drives) fails with 409 instead of overwriting it.
+import { storedEventOf } from '../../../db/tracking-events.js'
 import type { Config } from '../../../config.js'
 import { AppError, conflict, notFound } from '../../../errors.js'
 import { Prisma, type Stop } from '../../../generated/prisma/client.js'
@@ -88,21 +89,21 @@ export async function assignShipment(c: Caller, id: string, body: AssignBody) {
 
 export async function cancelShipment(c: Caller, id: string, reason: string | undefined) {
   const ts = new Date()
-  await c.db.$transaction(async (tx) => {
+  const event = await c.db.$transaction(async (tx) => {
     const shipment = await tx.shipment.findUnique({ where: { id } })
     if (!shipment) throw notFound('shipment')
     if (shipment.status === 'cancelled') throw new AppError(409, 'SHIPMENT_CLOSED', 'the shipment is already cancelled')
     assertOpen(shipment, 'cancel it')
     const { count } = await tx.shipment.updateMany({ where: { id, status: { notIn: CLOSED } }, data: { status: 'cancelled', cancelledAt: ts } })
     if (count === 0) throw conflict('the shipment was closed while it was being cancelled')
-    await tx.trackingEvent.create({
+    return tx.trackingEvent.create({
       data: {
         tenantId: c.tenantId, type: 'shipment_cancelled', shipmentId: id, vehicleId: shipment.vehicleId, deviceId: shipment.deviceId,
         ts, source: 'user', userId: c.userId, payload: { reason: reason ?? null },
       },
     })
   })
-  announce(c, id)
+  announce(c, id, [], [storedEventOf(event)])
   return getShipment(c.db, id)
 }
 

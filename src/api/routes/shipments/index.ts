@@ -17,7 +17,7 @@ import {
 const shipments: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const tags = ['shipments']
-  const caller = (request: Parameters<typeof callerOf>[0]) => callerOf(request, ctx.changes)
+  const caller = (request: Parameters<typeof callerOf>[0]) => callerOf(request, ctx)
 
   app.get('/', {
     schema: {

@@ -1,5 +1,6 @@
 // Changing one stop of a shipment. Only a pending stop changes: once the vehicle arrived, the stop
 // is history. Its name and radius are also its fence's, so both change in one transaction.
+import { storedEventOf } from '../../../db/tracking-events.js'
 import { AppError } from '../../../errors.js'
 import { announce, instant, type Caller } from './caller.js'
 import { getStop, stopView } from './queries.js'
@@ -39,14 +40,14 @@ export async function updateStop(c: Caller, shipmentId: string, stopId: string, 
 export async function skipStop(c: Caller, shipmentId: string, stopId: string) {
   await pendingStop(c, shipmentId, stopId, 'skip its stops')
   const ts = new Date()
-  await c.db.$transaction(async (tx) => {
+  const event = await c.db.$transaction(async (tx) => {
     const { count } = await tx.stop.updateMany({ where: { id: stopId, status: 'pending' }, data: { status: 'skipped' } })
     if (count === 0) throw notPending('no longer pending')
     // on the shipment's timeline beside the events the processing core records
-    await tx.trackingEvent.create({
+    return tx.trackingEvent.create({
       data: { tenantId: c.tenantId, type: 'stop_skipped', shipmentId, stopId, ts, source: 'user', userId: c.userId, payload: {} },
     })
   })
-  announce(c, shipmentId)
+  announce(c, shipmentId, [], [storedEventOf(event)])
   return stopView(await getStop(c.db, shipmentId, stopId))
 }

@@ -2,7 +2,7 @@
 // with the status change they cause, so the timeline and the shipment's status never disagree.
 import { AppError, conflict, notFound } from '../../../errors.js'
 import type { TenantDb } from '../../../db/tenant-scope.js'
-import type { StoredTrackingEvent } from '../../../db/tracking-events.js'
+import { storedEventOf, type StoredTrackingEvent } from '../../../db/tracking-events.js'
 import type { Prisma } from '../../../generated/prisma/client.js'
 import type { ShipmentStatus } from '../../../generated/prisma/enums.js'
 import { assertOpen } from '../shipments/rules.js'
@@ -57,11 +57,7 @@ export async function recordManualEvent(db: TenantDb, who: Author, shipmentId: s
     }
     const base = { tenantId: who.tenantId, shipmentId: s.id, vehicleId: s.vehicleId, deviceId: s.deviceId, source: 'user' as const, userId: who.userId }
     const created = await tx.trackingEvent.createManyAndReturn({ data: rows.map((r) => ({ ...base, ...r })) })
-    const events: StoredTrackingEvent[] = created.map((e) => ({
-      id: Number(e.id), tenantId: e.tenantId, type: e.type, ts: e.ts.getTime(), createdAt: e.createdAt.getTime(), source: e.source,
-      shipmentId: e.shipmentId, stopId: e.stopId, vehicleId: e.vehicleId, deviceId: e.deviceId, userId: e.userId,
-      payload: e.payload as Record<string, unknown>, // written just above as objects
-    })).sort((a, b) => a.id - b.id)
+    const events: StoredTrackingEvent[] = created.map(storedEventOf).sort((a, b) => a.id - b.id)
     return {
       shipment: { id: s.id, status: next?.status ?? s.status, deliveredAt: next?.deliveredAt ?? s.deliveredAt },
       events, statusChanged: next !== null,
