@@ -1,0 +1,135 @@
+// Replays a simulated trip (bench/lib/trips.ts) through ReTrack's processing core, the way a node
+// runs it after the durable write: AssetPipeline with the stateful stages, every processor of
+// src/core/processors.ts and a MemoryStateStore, one fix at a time, the shipment plan from a
+// static context loader. Samples the `eta` feature of the asset state at fixed horizons before each
+// stop's true arrival, and computes the naive baseline on exactly the same fixes.
+import { haversineM } from '../../src/geo/distance.js'
+import { RouteLine } from '../../src/geo/route.js'
+import type { Fix } from '../../src/contracts/payloads.js'
+import type { ShipmentPlan } from '../../src/core/context.js'
+import type { EtaFeature } from '../../src/core/features/eta.js'
+import type { RouteProgress } from '../../src/core/features/route.js'
+import { AssetPipeline } from '../../src/core/pipeline.js'
+import { buildProcessors, type ProcessingSettings } from '../../src/core/processors.js'
+import { statefulStages } from '../../src/core/stages/stateful.js'
+import type { FilterSettings } from '../../src/core/stages/stage.js'
+import type { AssetState } from '../../src/core/state.js'
+import { MemoryStateStore } from '../../src/state/memory.js'
+import { percentile } from './stats.js'
+import { STOP_RADIUS_M, type SimTrip } from './trips.js'
+
+export const HORIZONS_MIN = [60, 30, 10] as const
+
+export type Variant = 'route' | 'no-route'
+
+export interface Sample {
+  trip: string
+  stop: number
+  horizonMin: number
+  /** epoch ms of the fix whose state answered */
+  at: number
+  predicted: number | null
+  truth: number
+  /** stops the truck still has to reach (and dwell at) before this one */
+  stopsBefore: number
+  /** the truck is dwelling at a stop when sampled */
+  dwelling: boolean
+  /** the smoothed-speed estimate in the state then (m/s and its weight), null before any */
+  speed: { mps: number, weight: number } | null
+  /** where the route feature had the truck, metres along the planned route (route variant only) */
+  alongM: number | null
+}
+
+/** The plan a node would load (src/db/asset-context.ts), built from the simulation. */
+export function planOf(trip: SimTrip, withRoute: boolean): ShipmentPlan {
+  const stops = trip.stops.map((s) => ({
+    id: s.id, seq: s.seq, type: s.type, name: s.id, lat: s.lat, lon: s.lon, radiusM: STOP_RADIUS_M, windowStart: null, windowEnd: null,
+    plannedDwellS: s.plannedDwellS, status: 'pending' as const, arrivedAt: null, departedAt: null,
+  }))
+  let route: RouteLine | null = null
+  let stopAlongM: number[] | null = null
+  if (withRoute) {
+    route = new RouteLine(trip.legs.flatMap((leg, i) => (i === 0 ? leg : leg.slice(1))))
+    // as DbAssetContextLoader.loadPlan does: each stop located after the previous one
+    let hint: number | undefined
+    stopAlongM = stops.map((stop) => (hint = route!.locate([stop.lon, stop.lat], hint, { forwardM: route!.lengthM }).alongM))
+  }
+  return {
+    id: trip.id, tenantId: trip.tenantId, reference: trip.id, status: 'assigned', vehicleId: null, stops, route, stopAlongM, tempMinC: null, tempMaxC: null,
+  }
+}
+
+interface Wanted { stop: number, horizonMin: number, at: number }
+
+function wantedOf(trip: SimTrip): Wanted[] {
+  return trip.arrivals.flatMap((truth, stop) => HORIZONS_MIN.map((h) => ({ stop, horizonMin: h, at: truth - h * 60_000 }))).sort((a, b) => a.at - b.at)
+}
+
+function context(trip: SimTrip, stop: number, horizonMin: number, fix: Fix): Omit<Sample, 'predicted' | 'speed' | 'alongM'> {
+  const at = fix.ts
+  let stopsBefore = 0
+  let dwelling = false
+  for (let m = 0; m < stop; m++) {
+    if (trip.arrivals[m]! > at) stopsBefore++
+    else if (trip.departures[m]! > at) dwelling = true
+  }
+  return { trip: trip.id, stop, horizonMin, at, truth: trip.arrivals[stop]!, stopsBefore, dwelling }
+}
+
+export async function replay(trip: SimTrip, variant: Variant, processing: ProcessingSettings, filters: FilterSettings): Promise<Sample[]> {
+  const plan = planOf(trip, variant === 'route')
+  let latest: AssetState | null = null
+  let drops = 0
+  const pipeline = new AssetPipeline(new MemoryStateStore(), statefulStages, buildProcessors(processing), filters, {
+    dropped: () => { drops++ },
+    accepted: (_fixes, state) => { latest = state },
+    events: () => undefined,
+  }, { load: async () => ({ vehicleId: null, fences: null, shipment: plan }) })
+  const wanted = wantedOf(trip)
+  const samples: Sample[] = []
+  let k = 0
+  const answer = (fix: Fix | undefined, state: AssetState | null, until: number) => {
+    for (; k < wanted.length && wanted[k]!.at < until; k++) {
+      const w = wanted[k]!
+      if (!fix || !state) continue // the trip had not started yet at this horizon
+      const eta = state.features['eta'] as EtaFeature | undefined
+      const speed = eta?.speed ? { mps: eta.speed.speedMps, weight: eta.speed.weight } : null
+      const alongM = (state.features['route'] as RouteProgress | undefined)?.alongM ?? null
+      samples.push({ ...context(trip, w.stop, w.horizonMin, fix), predicted: eta?.stops[trip.stops[w.stop]!.id]?.eta ?? null, speed, alongM })
+    }
+  }
+  for (let i = 0; i < trip.fixes.length; i++) {
+    // a horizon falling before this fix is answered by the state the previous fix left
+    answer(trip.fixes[i - 1], latest, trip.fixes[i]!.ts)
+    await pipeline.submit([trip.fixes[i]!])
+  }
+  answer(trip.fixes.at(-1), latest, Infinity)
+  if (drops > 0) throw new Error(`${trip.id}: the pipeline dropped ${drops} simulated fixes (the simulation is wrong)`)
+  return samples
+}
+
+/** Great-circle distance ÷ a constant speed, no dwell: what a first version would do. */
+export function naiveSamples(trip: SimTrip, speedMps: number): Sample[] {
+  const samples: Sample[] = []
+  let i = -1
+  for (const w of wantedOf(trip)) {
+    while (i + 1 < trip.fixes.length && trip.fixes[i + 1]!.ts <= w.at) i++
+    if (i < 0) continue
+    const fix = trip.fixes[i]!, stop = trip.stops[w.stop]!
+    samples.push({ ...context(trip, w.stop, w.horizonMin, fix), predicted: fix.ts + (haversineM([fix.lon, fix.lat], [stop.lon, stop.lat]) / speedMps) * 1000, speed: null, alongM: null })
+  }
+  return samples
+}
+
+export interface Accuracy { n: number, missing: number, mae: number, bias: number, p90: number }
+
+/** Per horizon: mean absolute error, mean signed error (bias, > 0 = predicted late) and p90 |error|, in minutes. */
+export function summarize(samples: readonly Sample[], filter: (s: Sample) => boolean = () => true): Map<number, Accuracy> {
+  return new Map(HORIZONS_MIN.map((h) => {
+    const mine = samples.filter((s) => s.horizonMin === h && filter(s))
+    const errors = mine.flatMap((s) => (s.predicted === null ? [] : [(s.predicted - s.truth) / 60_000]))
+    const abs = errors.map(Math.abs)
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
+    return [h, { n: errors.length, missing: mine.length - errors.length, mae: mean(abs), bias: mean(errors), p90: percentile(abs, 90) }]
+  }))
+}
