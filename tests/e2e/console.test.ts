@@ -10,10 +10,11 @@ import { PASSWORD } from '../helpers/app.js'
 import { scenario, type Scenario } from '../helpers/scenario.js'
 import { nodeApi } from '../helpers/server.js'
 import { Track, offset, type LonLat } from '../helpers/tracks.js'
+import { CHROMIUM_PATH } from '../setup/services.js'
 import { ensureConsoleBuilt, launchChromium, localOnly, type Chromium } from './browser.js'
 
 const chromiumInstalled = inject('services').chromium
-if (!chromiumInstalled) console.warn('[e2e] console browser suite skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium)')
+if (!chromiumInstalled) console.warn(`[e2e] console browser suite skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`)
 
 const ARTIFACTS = fromRoot('tests', 'artifacts')
 const SLUG = 'console'
