@@ -24,4 +24,5 @@ USER node
 # 8080: API, console, MQTT over WebSocket at /mqtt; 1884: MQTT; 8884: MQTT over TLS when configured
 EXPOSE 8080 1884 8884
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--enable-source-maps", "dist/src/main.js"]
+# a larger young generation: ingestion allocates many short-lived objects (see docs/performance.md)
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=64", "dist/src/main.js"]

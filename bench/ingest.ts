@@ -9,6 +9,7 @@ import { table, printVerdicts, verdict } from './lib/report.js'
 import { REDIS_URL, createFixture, runLoad, spawnScript, stop } from './ingest/setup.js'
 import { summarizeProfile } from './ingest/profile.js'
 import { pidsOf, since, snapshot } from './ingest/cpu.js'
+import { percentileOf, scrapeHistogram } from './ingest/histogram.js'
 import { execFileSync } from 'node:child_process'
 import { fromRoot } from '../src/paths.js'
 
@@ -31,7 +32,9 @@ try {
     DATABASE_URL: fixture.url, REDIS_URL, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'info', LOG_PRETTY: 'false', NODE_ENV: 'production',
     JWT_SECRET: randomBytes(32).toString('hex'), HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', MQTT_PORT: '0',
     OFFLINE_SWEEP_S: '3600', MQTT_CLUSTER: process.env.MQTT_CLUSTER ?? 'off',
-  }, /"http":(\d+),"mqtt":(\d+)/, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])
+    // RETRACK_BENCH_ENV='{"INGEST_BATCH_MAX":"250"}' tries other settings without editing this file
+    ...(process.env.RETRACK_BENCH_ENV ? JSON.parse(process.env.RETRACK_BENCH_ENV) as Record<string, string> : {}),
+  }, /"http":(\d+),"mqtt":(\d+)/, ['--max-semi-space-size=64', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]) // flags as in `npm start`
   children.push(retrack.child)
   const bare = await spawnScript('bench/ingest/bare-broker.ts', [], {}, /"port":(\d+)/)
   children.push(bare.child)
@@ -68,7 +71,12 @@ try {
   }
   const bareRate = results.bare.length ? median(results.bare) : NaN, retrackRate = median(results.retrack)
   const half = Math.round(retrackRate / 2)
+  const metrics = async () => (await fetch(`http://127.0.0.1:${Number(retrack.match[1])}/metrics`)).text()
+  await new Promise((r) => setTimeout(r, 3000)) // let the full-rate backlog drain first
+  const before = scrapeHistogram(await metrics(), 'retrack_pipeline_latency_seconds')
   const paced = await load(ports.retrack, half, true)
+  const after = scrapeHistogram(await metrics(), 'retrack_pipeline_latency_seconds')
+  const server = { p50: percentileOf(before, after, 0.5) * 1000, p99: percentileOf(before, after, 0.99) * 1000 }
 
   console.log(`\nbench:ingest — ${deviceCount} publishers, QoS 1, ~150-byte readings, ${window} in flight each, ${runs} runs of ${seconds} s (medians)\n`)
   console.log(table(['target', 'msg/s', 'PUBACK p99 ms', 'ratio vs bare'], [
@@ -76,7 +84,8 @@ try {
     ['ReTrack full pipeline', Math.round(retrackRate), median(p99.retrack).toFixed(1), (retrackRate / bareRate).toFixed(2)],
   ]))
   console.log(`\nat half the sustained rate (${half} msg/s offered, ${Math.round(paced.rate)} achieved): PUBACK p50 ${paced.p50Ms.toFixed(1)} ms, p99 ${paced.p99Ms.toFixed(1)} ms; ` +
-    `publish→state p50 ${paced.stateP50Ms?.toFixed(1)} ms, p99 ${paced.stateP99Ms?.toFixed(1)} ms (${paced.probed} probes)`)
+    `publish→state p50 ${paced.stateP50Ms?.toFixed(1)} ms, p99 ${paced.stateP99Ms?.toFixed(1)} ms (${paced.probed} probes); ` +
+    `server-side receipt→state (histogram buckets) p50 ≤ ${server.p50} ms, p99 ≤ ${server.p99} ms`)
   const cpu = cpuShares.at(-1)
   if (cpu) console.log(`\nCPU during a full-rate ReTrack run (cores; the machine has 2): ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`)
   const ok = printVerdicts([

@@ -67,8 +67,11 @@ export interface PipelineHooks {
 export type StateUpdate = (next: AssetState, emit: (event: CoreEvent) => void, asset: AssetContext) => boolean
 
 const MAX_ATTEMPTS = 10
+/** assets whose last written state this node keeps (about 1 KB each) */
+const MAX_REMEMBERED = 50_000
 
 export class AssetPipeline {
+  private readonly written = new Map<string, AssetState>()
   private queued = 0
   private waiters: Array<{ limit: number, resolve: () => void }> = []
   private readonly queue = new KeyedQueue<Fix>((_id, fixes) => {
@@ -123,15 +126,16 @@ export class AssetPipeline {
 
   /** Runs `update` on the asset's state under its queue, with the same compare-and-set as fixes. */
   update(key: AssetKey, update: StateUpdate): Promise<void> {
-    return this.queue.run(`${key.tenantId}:${key.deviceId}`, async () => {
+    const id = `${key.tenantId}:${key.deviceId}`
+    return this.queue.run(id, async () => {
       const asset = await this.contexts.load(key)
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        // the store hands out a private copy: it can be changed in place
-        const next = await this.store.get(key) ?? emptyState(key.tenantId, key.deviceId)
+        const next = await this.stateFor(key, id, attempt)
         const version = next.version
         const events: CoreEvent[] = []
-        if (!update(next, (e) => events.push(e), asset)) return
+        if (!update(next, (e) => events.push(e), asset)) { this.remember(id, next, version); return }
         if (await this.store.compareAndSet(next, version) === 'ok') {
+          this.remember(id, next, version + 1)
           if (events.length > 0) await this.hooks.events(events)
           return
         }
@@ -139,17 +143,36 @@ export class AssetPipeline {
     })
   }
 
+  /**
+   * The asset's state to build on, private to this batch. The copy this node wrote last is reused
+   * when it has one (no read, no parse: serializing the state was the pipeline's largest cost);
+   * when another node wrote since, the compare-and-set says so and the retry reads the store.
+   */
+  private async stateFor(key: AssetKey, id: string, attempt: number): Promise<AssetState> {
+    const cached = attempt === 1 ? this.written.get(id) : undefined
+    this.written.delete(id)
+    return cached ?? await this.store.get(key) ?? emptyState(key.tenantId, key.deviceId)
+  }
+
+  private remember(id: string, state: AssetState, version: number) {
+    if (this.written.size >= MAX_REMEMBERED) this.written.clear()
+    state.version = version
+    this.written.set(id, state)
+  }
+
   private async process(key: AssetKey, fixes: Fix[]): Promise<void> {
+    const id = `${key.tenantId}:${key.deviceId}`
     const asset = await this.contexts.load(key)
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      // the store hands out a private copy, so the batch builds the new state in place in it
-      const state = await this.store.get(key) ?? emptyState(key.tenantId, key.deviceId)
+      const state = await this.stateFor(key, id, attempt)
       const version = state.version
       const outcome = await this.apply(state, fixes, asset)
       const changed = outcome.accepted.length > 0 || outcome.events.length > 0
       if (changed && await this.store.compareAndSet(outcome.state, version) !== 'ok') {
         continue // another writer got there first ('conflict' or 'stale'): recompute from what it wrote
       }
+      // unchanged batches may still have noted a drop in the copy: only a written state is kept
+      if (changed) this.remember(id, outcome.state, version + 1)
       outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
       if (!changed) return
       this.hooks.accepted(outcome.accepted, outcome.state)

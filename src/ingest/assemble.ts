@@ -82,7 +82,7 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
     },
   })
   const writers = {
-    positions: new GroupCommitWriter<Fix, boolean>((rows) => insertPositions(pool, rows), batching('positions', Math.max(1, Math.min(4, config.DB_POOL_MAX - 2)))),
+    positions: new GroupCommitWriter<Fix, boolean>((rows) => insertPositions(pool, rows), batching('positions', Math.max(1, Math.min(8, config.DB_POOL_MAX - 2)))),
     events: new GroupCommitWriter<NewTrackingEvent, StoredTrackingEvent | null>((rows) => insertTrackingEvents(pool, rows), batching('tracking_events', 1)),
     deadLetters: new GroupCommitWriter<DeadLetter, unknown>((rows) => insertDeadLetters(pool, rows), batching('dead_letters', 1)),
     filtered: new GroupCommitWriter<{ deviceId: string, ts: number, reason: string }, true>(
