@@ -30,7 +30,7 @@ function runPrisma(schema, extra) {
     cwd: here,
     encoding: 'utf8',
     // Prisma 6 insists on a datasource url; the adapter in prisma.config.ts is what is really used.
-    env: { ...process.env, DATABASE_URL: 'postgresql://unused@localhost/unused', PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+    env: { ...process.env, RETRACK_PRISMA6_SCHEMA: schema, DATABASE_URL: 'postgresql://unused@localhost/unused', PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
     maxBuffer: 64 * 1024 * 1024,
   })
 }

@@ -27,7 +27,9 @@ function awaitedScripts<T extends Adapter>(adapter: T, db: PGlite): T {
 export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
-  schema: 'schema.generated.prisma',
+  // the derived schema of this run (migration.mjs); the CLI reads its generator's engineType =
+  // "client" from it, and without it would try to download a native query engine
+  schema: process.env.RETRACK_PRISMA6_SCHEMA ?? 'schema.generated.prisma',
   migrations: { path: '../../prisma/migrations' },
   async adapter() {
     // only its provider and adapter name are read; it never opens a database
