@@ -92,12 +92,14 @@ async function settings(trips: readonly SimTrip[], route: Sample[], noRoute: Sam
   const ids = new Set(trips.map((t) => t.id))
   const mine = (xs: Sample[]) => xs.filter((s) => ids.has(s.trip))
   const variants: Array<[string, Variant, Partial<Config>]> = [
-    ...[300, 1_800, 3_600, 7_200].map((tau): [string, Variant, Partial<Config>] => [`ETA_SPEED_TAU_S ${tau}`, 'route', { ETA_SPEED_TAU_S: tau }]),
+    ...[300, 1_800, 3_600, 14_400].map((tau): [string, Variant, Partial<Config>] => [`ETA_SPEED_TAU_S ${tau}`, 'route', { ETA_SPEED_TAU_S: tau }]),
     ['ETA_DEFAULT_SPEED_KMH 75', 'route', { ETA_DEFAULT_SPEED_KMH: 75 }],
+    ...[30, 50].map((kmh): [string, Variant, Partial<Config>] => [`ETA_NEAR_STOP_SPEED_KMH ${kmh}`, 'route', { ETA_NEAR_STOP_SPEED_KMH: kmh }]),
+    ...[0, 5_000].map((m): [string, Variant, Partial<Config>] => [`ETA_NEAR_STOP_M ${m}`, 'route', { ETA_NEAR_STOP_M: m }]),
     ...[1.2, 1.4].map((k): [string, Variant, Partial<Config>] => [`ETA_CIRCUITY ${k}`, 'no-route', { ETA_CIRCUITY: k }]),
   ]
   const rows: Cell[][] = [
-    [`defaults (tau ${base.ETA_SPEED_TAU_S}, ${base.ETA_DEFAULT_SPEED_KMH} km/h)`, 'route', ...HORIZONS_MIN.map((h) => cell(mine(route), h))],
+    [`defaults (tau ${base.ETA_SPEED_TAU_S}, ${base.ETA_DEFAULT_SPEED_KMH}/${base.ETA_NEAR_STOP_SPEED_KMH} km/h)`, 'route', ...HORIZONS_MIN.map((h) => cell(mine(route), h))],
     [`defaults (circuity ${base.ETA_CIRCUITY})`, 'no route', ...HORIZONS_MIN.map((h) => cell(mine(noRoute), h))],
   ]
   for (const [name, variant, overrides] of variants) {

@@ -93,7 +93,8 @@ export async function replay(trip: SimTrip, variant: Variant, processing: Proces
       const w = wanted[k]!
       if (!fix || !state) continue // the trip had not started yet at this horizon
       const eta = state.features['eta'] as EtaFeature | undefined
-      const speed = eta?.speed ? { mps: eta.speed.speedMps, weight: eta.speed.weight } : null
+      // the open-road pace: what the diagnosis compares with the truck's real average
+      const speed = eta?.open.speed ? { mps: eta.open.speed.speedMps, weight: eta.open.speed.weight } : null
       const alongM = (state.features['route'] as RouteProgress | undefined)?.alongM ?? null
       samples.push({ ...context(trip, w.stop, w.horizonMin, fix), predicted: eta?.stops[trip.stops[w.stop]!.id]?.eta ?? null, speed, alongM })
     }

@@ -45,7 +45,10 @@ export function filterSettings(config: Config): FilterSettings {
 export function processingSettings(config: Config): ProcessingSettings {
   return {
     membership: { dwellS: config.GEOFENCE_DWELL_S, exitMarginM: config.GEOFENCE_EXIT_MARGIN_M, exitS: config.GEOFENCE_EXIT_S, maxEntryAccuracyM: config.GEOFENCE_MAX_ENTRY_ACCURACY_M },
-    eta: { circuity: config.ETA_CIRCUITY, defaultSpeedMps: config.ETA_DEFAULT_SPEED_KMH / 3.6, speedTauS: config.ETA_SPEED_TAU_S, thresholdS: config.ETA_THRESHOLD_S, atRiskS: config.ETA_AT_RISK_S },
+    eta: {
+      circuity: config.ETA_CIRCUITY, defaultSpeedMps: config.ETA_DEFAULT_SPEED_KMH / 3.6, nearStopSpeedMps: config.ETA_NEAR_STOP_SPEED_KMH / 3.6,
+      nearStopM: config.ETA_NEAR_STOP_M, speedTauS: config.ETA_SPEED_TAU_S, thresholdS: config.ETA_THRESHOLD_S, atRiskS: config.ETA_AT_RISK_S,
+    },
     offRoute: { limitM: config.OFF_ROUTE_M, forS: config.OFF_ROUTE_S, backRatio: 0.6 },
     unplannedStop: { afterS: config.UNPLANNED_STOP_S, radiusM: config.STATIONARY_RADIUS_M },
     lowBattery: { belowPct: config.LOW_BATTERY_PCT, recoverPct: Math.min(100, config.LOW_BATTERY_PCT + 10) },

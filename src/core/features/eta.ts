@@ -1,9 +1,10 @@
-// Predicted arrival at every pending stop: remaining distance along the planned route (or great-
-// circle × a circuity factor), driven at a smoothed moving speed blended with a default cruising
-// speed, plus the planned dwell at the stops before it (and what is left of the current one).
-// Compared with the appointment window it gives on time / at risk / late. eta_updated is emitted
-// only when a stop's ETA moves by more than the threshold (or its status changes); delay_predicted
-// when the ETA passes the window end, delay_cleared when it no longer does.
+// Predicted arrival at every pending stop. Remaining distance along the planned route (or great-
+// circle × a circuity factor) is split into the open road and the last/first `nearStopM` around
+// stops (town and yard driving), each driven at its own smoothed moving speed blended with a
+// default; the planned dwell at the stops before it (and what is left of the current one) is added.
+// Against the appointment window it gives on time / at risk / late. eta_updated is emitted only
+// when a stop's ETA moves by more than the threshold (or its status changes); delay_predicted when
+// the ETA passes the window end, delay_cleared when it no longer does.
 import { haversineM } from '../../geo/distance.js'
 import { blendedSpeed, etaStatus, updateSpeed, type EtaStatus, type SpeedEstimate } from '../../geo/eta.js'
 import { feature, type PlanStop, type ShipmentPlan } from '../context.js'
@@ -14,39 +15,63 @@ import { routeMatchOf } from './route.js'
 export interface EtaSettings {
   circuity: number
   defaultSpeedMps: number
+  /** default for the stretches within nearStopM of a stop */
+  nearStopSpeedMps: number
+  nearStopM: number
   speedTauS: number
   thresholdS: number
   atRiskS: number
 }
 
+/** Moving time after which a measured speed is fully trusted over the default. */
+const CONFIDENCE_S = 900
+
+interface Pace { speed: SpeedEstimate | null, movingS: number }
 interface StopEta { eta: number | null, status: EtaStatus, emitted: number | null, emittedStatus: EtaStatus | null, delay: boolean }
-export interface EtaFeature { speed: SpeedEstimate | null, stops: Record<string, StopEta> }
+export interface EtaFeature { open: Pace, near: Pace, stops: Record<string, StopEta> }
+
+const pace = (): Pace => ({ speed: null, movingS: 0 })
 
 export function etaProcessor(s: EtaSettings): FixProcessor {
   return {
     name: 'eta',
     process(ctx) {
       const plan = ctx.asset.shipment
-      const state = feature<EtaFeature>(ctx.next.features, 'eta', () => ({ speed: null, stops: {} }))
-      const last = ctx.previous.lastFix
-      const sample = ctx.fix.speed ?? (last && ctx.fix.ts > last.ts ? haversineM([last.lon, last.lat], [ctx.fix.lon, ctx.fix.lat]) / ((ctx.fix.ts - last.ts) / 1000) : undefined)
-      if (sample !== undefined) state.speed = updateSpeed(state.speed ?? undefined, ctx.fix.ts, sample, { tauS: s.speedTauS })
+      const state = feature<EtaFeature>(ctx.next.features, 'eta', () => ({ open: pace(), near: pace(), stops: {} }))
+      learnPace(ctx, plan, state, s)
       if (!plan) { state.stops = {}; return }
       const progress = progressOf(ctx.next.features)
       if (progress.status === 'delivered' || progress.status === 'cancelled') return
-      const speed = blendedSpeed(state.speed?.speedMps, state.speed?.weight ?? 0, s.defaultSpeedMps)
-      predict(ctx, plan, state, speed, s)
+      predict(ctx, plan, state, s)
     },
   }
 }
 
-function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, speedMps: number, s: EtaSettings) {
+/** Feeds the fix's speed to the open-road or the near-stop pace, whichever stretch it is on. */
+function learnPace(ctx: ProcessContext, plan: ShipmentPlan | null, state: EtaFeature, s: EtaSettings) {
+  const last = ctx.previous.lastFix
+  const dt = last && ctx.fix.ts > last.ts ? (ctx.fix.ts - last.ts) / 1000 : 0
+  const sample = ctx.fix.speed ?? (dt > 0 ? haversineM([last!.lon, last!.lat], [ctx.fix.lon, ctx.fix.lat]) / dt : undefined)
+  if (sample === undefined) return
+  const here: [number, number] = [ctx.fix.lon, ctx.fix.lat]
+  const nearStop = plan?.stops.some((stop) => haversineM(here, [stop.lon, stop.lat]) < s.nearStopM) ?? false
+  const p = nearStop ? state.near : state.open
+  p.speed = updateSpeed(p.speed ?? undefined, ctx.fix.ts, sample, { tauS: s.speedTauS })
+  if (sample >= 1) p.movingS += Math.min(dt, 300)
+}
+
+const speedOf = (p: Pace, fallback: number) => blendedSpeed(p.speed?.speedMps, 1 - Math.exp(-p.movingS / CONFIDENCE_S), fallback)
+
+function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: EtaSettings) {
   const progress = progressOf(ctx.next.features)
   const match = routeMatchOf(ctx.scratch)
+  const openMps = speedOf(state.open, s.defaultSpeedMps)
+  const nearMps = speedOf(state.near, s.nearStopSpeedMps)
   const ts = ctx.fix.ts
   let seconds = 0
   let from: [number, number] = [ctx.fix.lon, ctx.fix.lat]
   let fromAlong = match?.alongM ?? null
+  let fromStop = false // true once the leg starts at a stop (its first nearStopM are town driving)
   plan.stops.forEach((stop, i) => {
     const status = progress.stops[stop.id]?.status ?? 'pending'
     const along = plan.stopAlongM?.[i] ?? null
@@ -56,13 +81,17 @@ function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, spe
       seconds += Math.max(0, stop.plannedDwellS - (ts - arrivedAt) / 1000)
       delete state.stops[stop.id]
     } else {
-      const legM = fromAlong !== null && along !== null ? Math.max(0, along - fromAlong) : haversineM(from, [stop.lon, stop.lat]) * s.circuity
-      seconds += legM / speedMps
+      const roadM = fromAlong !== null && along !== null ? Math.max(0, along - fromAlong) : haversineM(from, [stop.lon, stop.lat]) * s.circuity
+      // arrival is the first fix inside the stop's fence, not at its centre
+      const legM = Math.max(0, roadM - stop.radiusM)
+      const nearM = Math.min(legM, s.nearStopM * (fromStop ? 2 : 1))
+      seconds += nearM / nearMps + (legM - nearM) / openMps
       update(ctx, plan, state, stop, ts + seconds * 1000, s)
       seconds += stop.plannedDwellS
     }
     from = [stop.lon, stop.lat]
     fromAlong = along
+    fromStop = true
   })
 }
 
