@@ -1,6 +1,7 @@
 // Command line and config file → one validated SimConfig. The config file is a JSON object with the
 // flag names as keys (kebab-case or camelCase); flags given on the command line win.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { FLAGS } from './flags.js'
 
@@ -11,6 +12,8 @@ export interface SimConfig {
   qos: 0 | 1
   devicesFile: string | undefined
   provision: boolean
+  /** set when no credentials were given and the local embedded ReTrack's demo admin was used */
+  localDemo?: { email: string, passwordFile: string }
   email: string | undefined
   password: string | undefined
   devices: number | undefined
@@ -111,7 +114,7 @@ function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
     url: str('url')!, api: str('api')!.replace(/\/+$/, ''), tenant: str('tenant'), qos,
     devicesFile: str('devices-file'), provision: bool('provision'), email: str('email'),
     password: str('password') ?? env['RETRACK_SIM_PASSWORD'],
-    devices: num('devices', 1, 100_000, true) ?? (bool('provision') ? 10 : undefined),
+    devices: num('devices', 1, 100_000, true),
     interval: need('interval', 0.1, 86_400), speedup: need('speedup', 1, 100_000),
     duration: num('duration', 0.1), trips: num('trips', 1, 10_000, true), stagger: need('stagger', 0), windowMin: need('window-min', 0),
     routes: str('routes')!, bbox: [minLon!, minLat!, maxLon!, maxLat!],
@@ -124,9 +127,28 @@ function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
     truthOut: str('truth-out'), progress: need('progress', 0), json: bool('json'), help: bool('help'),
   }
   if (config.help) return config
+  useLocalDemo(config, env)
+  config.devices ??= config.provision ? 10 : undefined
   if (config.provision && (!config.email || !config.password)) throw new ConfigError('--provision needs --email and --password (or RETRACK_SIM_PASSWORD)')
-  if (!config.provision && !config.devicesFile) throw new ConfigError('give credentials: --devices-file devices.json, or --provision --email … --password …')
+  if (!config.provision && !config.devicesFile) throw new ConfigError('give credentials: --devices-file devices.json, or --provision --email … --password … (with no credentials the simulator uses the demo admin of a local embedded ReTrack, found in data/initial-admin-password)')
   if (!config.provision && !config.tenant) throw new ConfigError('--tenant is required with --devices-file')
   if (!/^mqtts?:\/\/|^wss?:\/\//.test(config.url)) throw new ConfigError('--url must be mqtt://, mqtts://, ws:// or wss://')
   return config
+}
+
+/** The demo admin an embedded ReTrack creates on its first run (src/db/accounts.ts). */
+const DEMO_ADMIN = 'admin@demo.local'
+
+/**
+ * With no credentials at all, drive the ReTrack started by `npm start` in this checkout: its first
+ * run wrote the demo admin's password to DATA_DIR/initial-admin-password, so provision with that.
+ */
+function useLocalDemo(config: SimConfig, env: NodeJS.ProcessEnv) {
+  if (config.provision || config.devicesFile || config.email) return
+  const passwordFile = path.resolve(env['DATA_DIR'] ?? 'data', 'initial-admin-password')
+  if (!existsSync(passwordFile)) return
+  config.provision = true
+  config.email = DEMO_ADMIN
+  config.password ??= readFileSync(passwordFile, 'utf8').trim()
+  config.localDemo = { email: DEMO_ADMIN, passwordFile }
 }

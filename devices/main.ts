@@ -14,6 +14,7 @@ async function main(argv: string[]): Promise<number> {
     return 2
   }
   if (config.help) { process.stdout.write(helpText() + '\n'); return 0 }
+  if (config.localDemo) process.stderr.write(`simulate: no credentials given: provisioning as ${config.localDemo.email} of the local embedded ReTrack (password from ${config.localDemo.passwordFile})\n`)
   const { summary } = await runSimulation(config, { log: (line) => process.stderr.write(line + '\n') })
   process.stderr.write(summaryText(summary) + '\n')
   if (config.json) process.stdout.write(JSON.stringify(summary) + '\n')

@@ -61,4 +61,20 @@ describe('simulator configuration', () => {
     expect(() => parseDevicesFile('[{"deviceId":"a/b","secret":"s"}]')).toThrow(/client id/)
     expect(() => parseDevicesFile('[{"deviceId":"a"}]')).toThrow(/secret/)
   })
+
+  it('with no credentials provisions as the demo admin of a local embedded ReTrack, and only then', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sim-data-'))
+    expect(() => parseConfig(['--devices', '50'], { DATA_DIR: dataDir })).toThrow(/give credentials/)
+    writeFileSync(join(dataDir, 'initial-admin-password'), 's3cret-from-first-run\n')
+    expect(parseConfig(['--devices', '50'], { DATA_DIR: dataDir })).toMatchObject({
+      provision: true, email: 'admin@demo.local', password: 's3cret-from-first-run', devices: 50,
+      localDemo: { email: 'admin@demo.local', passwordFile: join(dataDir, 'initial-admin-password') },
+    })
+    expect(parseConfig([], { DATA_DIR: dataDir }).devices).toBe(10)
+    // anything the user gave wins: a devices file, or a login of their own
+    const given = parseConfig(base, { DATA_DIR: dataDir })
+    expect(given.provision).toBe(false)
+    expect(given.localDemo).toBeUndefined()
+    expect(() => parseConfig(['--email', 'ops@acme.test'], { DATA_DIR: dataDir })).toThrow(/give credentials/)
+  })
 })
