@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { maxSpeedMps } from '../../../devices/motion/params.js'
 import { approachSpeed, stoppingCap } from '../../../devices/motion/speed.js'
-import { TripRunner } from '../../../devices/motion/trips.js'
+import { LEAVE_M, TripRunner } from '../../../devices/motion/trips.js'
+import { haversineM } from '../../../devices/geo.js'
 import { VehicleMotion } from '../../../devices/motion/vehicle.js'
 import { planTrips } from '../../../devices/plan.js'
 import { mulberry32 } from '../../../devices/random.js'
@@ -135,5 +136,18 @@ describe('vehicle motion', () => {
     const [first, second] = runner.truth()
     expect(second!.startedAt).toBe(Math.max(trips[1]!.plannedStart, first!.finishedAt!))
     expect(second!.stops.every((s) => s.arrivedAt !== null && s.departedAt !== null)).toBe(true)
+  })
+
+  it('after the last trip the truck drives off the final stop before it is finished (so the delivery can be confirmed)', () => {
+    const trips = planTrips(route, 1, T0, params())
+    const runner = new TripRunner(trips, params(), mulberry32(3))
+    for (let t = T0; runner.finishedAt === null && t < T0 + 48 * 3600_000; t += 5_000) runner.advanceTo(t)
+    const [truth] = runner.truth()
+    const last = truth!.stops.at(-1)!
+    expect(truth!.finishedAt).toBe(last.departedAt) // the truth is the departure, not the drive off
+    expect(runner.finishedAt!).toBeGreaterThan(truth!.finishedAt!)
+    const end = runner.state()
+    expect(haversineM(end.lat, end.lon, last.lat, last.lon)).toBeGreaterThan(LEAVE_M - 50)
+    expect(end.phase).toBe('done')
   })
 })
