@@ -40,7 +40,9 @@ describe('simulator configuration', () => {
   })
 
   it('needs credentials: a devices file with a tenant, or --provision with a login', () => {
-    expect(() => parseConfig([], {})).toThrow(/--devices-file/)
+    // no local embedded ReTrack to fall back on (a checkout that ran `npm start` has data/initial-admin-password)
+    const noDemo = { DATA_DIR: mkdtempSync(join(tmpdir(), 'sim-empty-')) }
+    expect(() => parseConfig([], noDemo)).toThrow(/--devices-file/)
     expect(() => parseConfig(['--devices-file', 'd.json'], {})).toThrow(/--tenant/)
     expect(() => parseConfig(['--provision', '--email', 'a@b.c'], {})).toThrow(/--password/)
     expect(parseConfig(['--provision', '--email', 'a@b.c'], { RETRACK_SIM_PASSWORD: 'pw' })).toMatchObject({ provision: true, password: 'pw', devices: 10 })
