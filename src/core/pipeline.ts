@@ -3,12 +3,14 @@
 // processor (geofences, milestones, ETA, anomalies) updates the asset's state and may emit events.
 // The new state is written with compare-and-set; on a conflict (another node wrote first) the
 // whole group is recomputed from the fresh state, and events are released only after a successful
-// write, so a retry never emits twice and a late fix never fires anything.
+// write, so a retry never emits twice and a late fix never fires anything. The events and effects
+// ride in that same write (the state's outbox) until they are stored: a crash between the state
+// and the events loses nothing, the next update of the asset stores them first.
 import type { Fix } from '../contracts/payloads.js'
 import type { AssetKey, AssetStateStore } from './ports.js'
 import { noContext, type AssetContext, type AssetContextLoader } from './context.js'
 import type { CoreEffect } from './effects.js'
-import { emptyState, toLastFix, type AssetState } from './state.js'
+import { emptyState, toLastFix, type AssetState, type Outbox } from './state.js'
 import type { DropReason, FilterSettings, StatefulStage } from './stages/stage.js'
 import { KeyedQueue } from './keyed-queue.js'
 
@@ -134,9 +136,10 @@ export class AssetPipeline {
         const version = next.version
         const events: CoreEvent[] = []
         if (!update(next, (e) => events.push(e), asset)) { this.remember(id, next, version); return }
+        if (events.length > 0) next.outbox = { events, effects: [] }
         if (await this.store.compareAndSet(next, version) === 'ok') {
           this.remember(id, next, version + 1)
-          if (events.length > 0) await this.hooks.events(events)
+          await this.release(next)
           return
         }
       }
@@ -151,7 +154,18 @@ export class AssetPipeline {
   private async stateFor(key: AssetKey, id: string, attempt: number): Promise<AssetState> {
     const cached = attempt === 1 ? this.written.get(id) : undefined
     this.written.delete(id)
-    return cached ?? await this.store.get(key) ?? emptyState(key.tenantId, key.deviceId)
+    const state = cached ?? await this.store.get(key) ?? emptyState(key.tenantId, key.deviceId)
+    // left by a writer that stopped before storing them (or failed to): store them before moving on
+    if (state.outbox) await this.release(state)
+    return state
+  }
+
+  /** Stores the outbox of a written state (events, then effects) and empties it. */
+  private async release(state: AssetState) {
+    const { events, effects }: Outbox = state.outbox ?? { events: [], effects: [] }
+    if (events.length > 0) await this.hooks.events(events)
+    if (effects.length > 0) await this.hooks.effects?.(effects)
+    delete state.outbox
   }
 
   private remember(id: string, state: AssetState, version: number) {
@@ -168,6 +182,7 @@ export class AssetPipeline {
       const version = state.version
       const outcome = await this.apply(state, fixes, asset)
       const changed = outcome.accepted.length > 0 || outcome.events.length > 0
+      if (changed && (outcome.events.length > 0 || outcome.effects.length > 0)) outcome.state.outbox = { events: outcome.events, effects: outcome.effects }
       if (changed && await this.store.compareAndSet(outcome.state, version) !== 'ok') {
         continue // another writer got there first ('conflict' or 'stale'): recompute from what it wrote
       }
@@ -176,8 +191,7 @@ export class AssetPipeline {
       outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
       if (!changed) return
       this.hooks.accepted(outcome.accepted, outcome.state)
-      if (outcome.events.length > 0) await this.hooks.events(outcome.events)
-      if (outcome.effects.length > 0) await this.hooks.effects?.(outcome.effects)
+      await this.release(outcome.state)
       return
     }
     throw new Error(`asset ${key.deviceId}: state kept changing under ${MAX_ATTEMPTS} attempts`)

@@ -1,6 +1,8 @@
 // Per-asset state: what the pipeline knows about one device between fixes. Stored as one document
 // per device behind the AssetStateStore port; `version` makes every update a compare-and-set.
 import type { Fix } from '../contracts/payloads.js'
+import type { CoreEffect } from './effects.js'
+import type { CoreEvent } from './pipeline.js'
 
 /** The part of a fix that state keeps (no tenant/device: the key has them). */
 export type LastFix = Omit<Fix, 'tenantId' | 'deviceId'>
@@ -17,7 +19,15 @@ export interface AssetState {
   lastDrop: { reason: string, ts: number } | null
   /** per-feature state of the processing core (geofence membership, dwell timers, ETA inputs, detectors) */
   features: Record<string, unknown>
+  /**
+   * The events and effects of the update that wrote this state, until they are stored. Written in
+   * the same compare-and-set as the state, so a process that dies between the two leaves them
+   * here, and whoever next updates the asset stores them first (their dedupe keys make that safe).
+   */
+  outbox?: Outbox
 }
+
+export interface Outbox { events: CoreEvent[], effects: CoreEffect[] }
 
 export function emptyState(tenantId: string, deviceId: string): AssetState {
   return { tenantId, deviceId, version: 0, lastFix: null, fixCount: 0, lastDrop: null, features: {} }

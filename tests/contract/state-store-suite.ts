@@ -65,6 +65,21 @@ export function stateStoreContract(name: string, factory: StoreFactory) {
       expect((await store.get(k))!.features).toEqual({ geofences: { inside: ['a'] } })
       expect(await store.getMany([k, key()])).toMatchObject([{ deviceId: k.deviceId }, null])
     })
+
+    it('keeps the outbox written with the state (events and effects not yet stored) until the next write drops it', async () => {
+      const store = await factory.state()
+      const k = key()
+      const outbox = {
+        events: [{ type: 'arrived', ts: 1000, tenantId: k.tenantId, deviceId: k.deviceId, stopId: 's1', payload: { stop: { seq: 1 } }, dedupeKey: 'arrived:s1' }],
+        effects: [{ kind: 'stop' as const, tenantId: k.tenantId, shipmentId: 'sh', stopId: 's1', status: 'arrived' as const, arrivedAt: 1000 }],
+      }
+      const first = { ...withFix(emptyState(k.tenantId, k.deviceId), 1000), outbox }
+      await store.compareAndSet(first, 0)
+      expect((await store.get(k))!.outbox).toEqual(outbox)
+      const { outbox: _released, ...next } = withFix(first, 2000)
+      await store.compareAndSet(next, 1)
+      expect((await store.get(k))!.outbox).toBeUndefined()
+    })
   })
 
   describe(`${name}: presence store contract`, () => {

@@ -48,7 +48,7 @@ describe('AssetPipeline', () => {
     expect(r.dropped.filter((d) => d.reason === 'late')).toHaveLength(20)
   })
 
-  it('two nodes on one store lose no update and emit each event once', async () => {
+  it('two nodes on one store lose no update and hand over each event under one dedupe key', async () => {
     const store = new MemoryStateStore()
     const a = recorder()
     const b = recorder()
@@ -63,9 +63,12 @@ describe('AssetPipeline', () => {
     const late = a.dropped.length + b.dropped.length
     expect(state!.fixCount + late).toBe(100)
     expect(state!.lastFix?.ts).toBe(1_000_000 + 99 * 1000)
-    const keys = [...a.events, ...b.events].map((e) => e.dedupeKey)
-    expect(new Set(keys).size).toBe(keys.length)
-    expect(keys.length).toBe(Math.floor(state!.fixCount / 10))
+    // a node that reads the other's state before that one's next write sees its outbox and hands
+    // the events over again: the same events under the same keys, which the event store keeps once
+    const all = [...a.events, ...b.events]
+    const byKey = new Map(all.map((e) => [e.dedupeKey, e]))
+    expect(byKey.size).toBe(Math.floor(state!.fixCount / 10))
+    for (const e of all) expect(e).toEqual(byKey.get(e.dedupeKey))
   })
 
   it('keeps assets independent: a slow asset does not hold up another', async () => {
@@ -79,5 +82,29 @@ describe('AssetPipeline', () => {
     expect(await store.get({ tenantId: 't', deviceId: 'fast' })).toMatchObject({ fixCount: 1 })
     release()
     await slowDone
+  })
+
+  it('a node that dies between writing the state and storing its events loses none: the next update of the asset stores them first', async () => {
+    const store = new MemoryStateStore()
+    // node A writes the state of fixes 1–10 (the 10th fires an event), then "dies" storing the event
+    const dying = new AssetPipeline(store, statefulStages, [everyTenth], settings, {
+      dropped: () => undefined, accepted: () => undefined,
+      events: () => { throw new Error('killed before the events were stored') },
+    })
+    await expect(dying.submit(Array.from({ length: 10 }, (_, i) => fix('a', 1_000_000 + i * 1000)))).rejects.toThrow(/killed/)
+    const left = await store.get({ tenantId: 't', deviceId: 'a' })
+    expect(left).toMatchObject({ fixCount: 10, outbox: { events: [{ type: 'tenth', dedupeKey: 'tenth:1009000' }] } })
+
+    // node B (or A restarted, its cache empty) gets the asset's next fix
+    const r = recorder()
+    const restarted = new AssetPipeline(store, statefulStages, [everyTenth], settings, r.hooks)
+    await restarted.submit([fix('a', 1_010_000)])
+    expect(r.events.map((e) => e.dedupeKey)).toEqual(['tenth:1009000'])
+    const after = await store.get({ tenantId: 't', deviceId: 'a' })
+    expect(after).toMatchObject({ fixCount: 11 })
+    expect(after!.outbox).toBeUndefined()
+    // and nothing is stored twice afterwards
+    await restarted.submit(Array.from({ length: 9 }, (_, i) => fix('a', 1_011_000 + i * 1000)))
+    expect(r.events.map((e) => e.dedupeKey)).toEqual(['tenth:1009000', 'tenth:1019000'])
   })
 })
