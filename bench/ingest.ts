@@ -34,7 +34,11 @@ try {
     OFFLINE_SWEEP_S: '3600', MQTT_CLUSTER: process.env.MQTT_CLUSTER ?? 'off',
     // RETRACK_BENCH_ENV='{"INGEST_BATCH_MAX":"250"}' tries other settings without editing this file
     ...(process.env.RETRACK_BENCH_ENV ? JSON.parse(process.env.RETRACK_BENCH_ENV) as Record<string, string> : {}),
-  }, /"http":(\d+),"mqtt":(\d+)/, ['--max-semi-space-size=64', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]) // flags as in `npm start`
+  }, /"http":(\d+),"mqtt":(\d+)/, [
+    // flags as in `npm start`; RETRACK_BENCH_NODE_FLAGS='--max-semi-space-size=16' tries others
+    ...(process.env.RETRACK_BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean),
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  ])
   children.push(retrack.child)
   const bare = await spawnScript('bench/ingest/bare-broker.ts', [], {}, /"port":(\d+)/)
   children.push(bare.child)
