@@ -75,7 +75,7 @@ export const FLAG_GROUPS: FlagGroup[] = [
   },
   {
     title: 'Sensors', flags: [
-      f('temp', '°C', undefined, 'reefer: send attrs.temp around this set point'),
+      f('temp', '°C', undefined, 'reefer: send attrs.temp around this set point (provisioned shipments allow ±3 °C)'),
       f('temp-excursion-prob', 'p', '0', 'chance per trip of a temperature excursion (+6 to +12 °C for 20–60 min)'),
       f('battery-drain', '%/h', '1.5', 'battery drain per simulated hour'),
     ],

@@ -16,6 +16,9 @@ export interface ShipmentRequest {
   deviceId: string
   route: { type: 'LineString', coordinates: [number, number][] }
   stops: { type: string, name: string, lat: number, lon: number, radiusM?: number, windowStart?: string, windowEnd?: string, plannedDwellS?: number }[]
+  /** allowed cargo temperature, °C (reefer loads) */
+  tempMinC?: number
+  tempMaxC?: number
 }
 
 export class ApiClient {

@@ -42,6 +42,9 @@ async function credentialsFor(c: SimConfig, io: RunIo): Promise<{ credentials: D
   return { credentials, tenant, api }
 }
 
+/** A reefer load's allowed range around the set point (`--temp`): excursions (+6…12 °C) leave it. */
+export const TEMP_BAND_C = 3
+
 /** One shipment per vehicle trip, with appointment windows in simulated time. */
 async function createShipments(api: ApiClient, plans: VehiclePlan[], c: SimConfig, runTag: string, io: RunIo) {
   const work = plans.flatMap((p) => p.credential.vehicleId ? p.trips.map((trip) => ({ p, trip })) : [])
@@ -53,6 +56,7 @@ async function createShipments(api: ApiClient, plans: VehiclePlan[], c: SimConfi
     trip.shipmentId = await api.createShipment({
       reference, vehicleId: p.credential.vehicleId!, deviceId: p.credential.deviceId,
       route: { type: 'LineString', coordinates: trip.route.path.coordinates() }, stops: shipmentStops(trip.stops, c.windowMin),
+      ...(c.temp !== undefined ? { tempMinC: c.temp - TEMP_BAND_C, tempMaxC: c.temp + TEMP_BAND_C } : {}),
     })
   })
 }

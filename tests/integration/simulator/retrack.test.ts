@@ -31,6 +31,7 @@ describe('simulator → ReTrack', () => {
       '--provision', '--api', node.http, '--url', node.mqttUrl, '--tenant', 'simx', '--email', 'admin@simx.test', '--password', PASSWORD,
       '--devices', '4', '--routes', 'de-berlin-city-deliveries', '--speedup', '600', '--interval', '10', '--trips', '1', '--stagger', '0',
       '--malformed-pct', '2', '--gap-prob', '0.01', '--gap-s', '240', '--drop-prob', '0.001', '--seed', '7',
+      '--temp', '5', '--temp-excursion-prob', '1',
       '--devices-file', join(dir, 'devices.json'), '--truth-out', join(dir, 'truth.json'), '--progress', '0', '--rate', '0',
     ])
     ;({ summary } = await runSimulation(config, { log: () => undefined }))
@@ -82,6 +83,24 @@ describe('simulator → ReTrack', () => {
     expect(dropped).not.toMatch(/reason="late"} [1-9]/)
     const stored = await q<{ n: number }>('select count(*)::int n from positions')
     expect(stored[0]!.n).toBeGreaterThan(500)
+  })
+
+  it('reefer excursions the simulator planned raise a temperature excursion on the shipment, which clears', async () => {
+    const shipments = await q<{ temp_min_c: number, temp_max_c: number }>('select temp_min_c, temp_max_c from shipments')
+    expect(shipments.every((s) => s.temp_min_c === 2 && s.temp_max_c === 8)).toBe(true)
+    const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { devices: Array<{ deviceId: string, temperatureExcursions?: Array<{ start: number, end: number }> }> }
+    const planned = truth.devices.filter((d) => (d.temperatureExcursions ?? []).length > 0)
+    expect(planned.length).toBeGreaterThan(0)
+    const events = await q<{ device_id: string, type: string, ts: Date }>(`select device_id, type, ts from tracking_events where type in ('temperature_excursion', 'temperature_normal') order by ts`)
+    for (const d of planned) {
+      const mine = events.filter((e) => e.device_id === d.deviceId)
+      const raised = mine.find((e) => e.type === 'temperature_excursion')
+      expect(raised, d.deviceId).toBeDefined()
+      const excursion = d.temperatureExcursions![0]!
+      expect(raised!.ts.getTime()).toBeGreaterThan(excursion.start)
+      expect(raised!.ts.getTime()).toBeLessThan(excursion.end)
+      expect(mine.some((e) => e.type === 'temperature_normal' && e.ts > raised!.ts)).toBe(true)
+    }
   })
 
   it('abrupt drops made the broker publish the Last Will, and presence went offline', async () => {
