@@ -75,7 +75,8 @@ const MAX_REMEMBERED = 50_000
 export class AssetPipeline {
   private readonly written = new Map<string, AssetState>()
   private queued = 0
-  private waiters: Array<{ limit: number, resolve: () => void }> = []
+  /** resolvers of `below(limit)`, by limit: under backpressure thousands wait on one or two limits */
+  private readonly waiters = new Map<number, Array<() => void>>()
   private readonly queue = new KeyedQueue<Fix>((_id, fixes) => {
     fixes.sort((a, b) => a.ts - b.ts)
     return this.process({ tenantId: fixes[0]!.tenantId, deviceId: fixes[0]!.deviceId }, fixes)
@@ -112,16 +113,21 @@ export class AssetPipeline {
   /** Resolves once the backlog is below `limit`: the ingestor waits on it before acknowledging, so publishers slow down to what the pipeline keeps up with. */
   below(limit: number): Promise<void> {
     if (this.queued < limit) return Promise.resolve()
-    return new Promise((resolve) => this.waiters.push({ limit, resolve }))
+    return new Promise((resolve) => {
+      const waiting = this.waiters.get(limit)
+      if (waiting) waiting.push(resolve)
+      else this.waiters.set(limit, [resolve])
+    })
   }
 
+  /** Runs after every processed group: a pass over the distinct limits, not over every waiter. */
   private wakeWaiters() {
-    if (this.waiters.length === 0) return
-    this.waiters = this.waiters.filter((w) => {
-      if (this.queued >= w.limit) return true
-      w.resolve()
-      return false
-    })
+    if (this.waiters.size === 0) return
+    for (const [limit, waiting] of this.waiters) {
+      if (this.queued >= limit) continue
+      this.waiters.delete(limit)
+      for (const resolve of waiting) resolve()
+    }
   }
 
   idle(): Promise<void> { return this.queue.idle() }

@@ -107,4 +107,26 @@ describe('AssetPipeline', () => {
     await restarted.submit(Array.from({ length: 9 }, (_, i) => fix('a', 1_011_000 + i * 1000)))
     expect(r.events.map((e) => e.dedupeKey)).toEqual(['tenth:1009000', 'tenth:1019000'])
   })
+
+  it('below(limit) holds its callers while the backlog is at or above the limit, and releases each limit once the backlog drops under it', async () => {
+    const store = new MemoryStateStore()
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const slow: FixProcessor = { name: 'slow', process: () => undefined }
+    const pipeline = new AssetPipeline(store, statefulStages, [slow], settings, recorder().hooks, { load: () => gate.then(() => ({ vehicleId: null, fences: null, shipment: null })) })
+    const work = Array.from({ length: 5 }, (_, i) => pipeline.submit([fix(`d${i}`, 1000)]))
+    expect(pipeline.backlog).toBe(5)
+    const woken: string[] = []
+    // thousands of publishes wait at the same limit under backpressure; one waits at a lower one
+    const waiting = Array.from({ length: 2000 }, () => pipeline.below(3).then(() => { woken.push('3') }))
+    const low = pipeline.below(1).then(() => { woken.push('1') })
+    await Promise.resolve()
+    expect(woken).toEqual([])
+    await expect(pipeline.below(6)).resolves.toBeUndefined() // under its limit already
+    release()
+    await Promise.all([...work, ...waiting, low])
+    expect(pipeline.backlog).toBe(0)
+    expect(woken.filter((w) => w === '3')).toHaveLength(2000)
+    expect(woken).toContain('1')
+  })
 })
