@@ -1,7 +1,9 @@
 // Loads what the processors need per asset (src/core/context.ts): the tenant's geofences as a
 // spatial index, and the shipment the device carries now (its stops, windows and route). Both are
 // cached; a configuration change (published on the bus by the API) drops the tenant's entries on
-// every node, and a short TTL bounds staleness otherwise.
+// every node, and a short TTL bounds staleness otherwise. An expired entry is refreshed in the
+// background while the old one keeps serving (stale-while-revalidate): otherwise every asset's
+// next batch would wait on the database at the same moment, every TTL, and show in the p99.
 import type pg from 'pg'
 import { fromGeoJSON, GeofenceIndex, RouteLine, type FenceEntry } from '../geo/index.js'
 import type { AssetContext, AssetContextLoader, PlanStop, ShipmentPlan, ShipmentStatus, StopStatus } from '../core/context.js'
@@ -11,20 +13,19 @@ import type { DeviceDirectory } from './device-directory.js'
 
 const ACTIVE: ShipmentStatus[] = ['assigned', 'in_transit', 'at_stop', 'exception']
 
-interface Cached<T> { value: T, at: number }
+interface Cached<T> { value: Promise<T>, at: number, refreshing?: boolean }
+interface Carried { vehicleId: string | null, shipment: ShipmentPlan | null }
 
 export class DbAssetContextLoader implements AssetContextLoader {
-  private readonly fences = new Map<string, Cached<Promise<GeofenceIndex | null>>>()
-  private readonly plans = new Map<string, Cached<Promise<ShipmentPlan | null>>>()
+  private readonly fences = new Map<string, Cached<GeofenceIndex | null>>()
+  private readonly plans = new Map<string, Cached<Carried>>()
 
   constructor(private readonly pool: pg.Pool, private readonly directory: DeviceDirectory, private readonly log: Logger, private readonly ttlMs = 30_000) {}
 
   async load(key: AssetKey): Promise<AssetContext> {
-    const device = await this.directory.find(key.deviceId)
-    const vehicleId = device?.vehicleId ?? null
-    const [fences, shipment] = await Promise.all([
+    const [fences, { vehicleId, shipment }] = await Promise.all([
       this.cached(this.fences, key.tenantId, () => this.loadFences(key.tenantId)),
-      this.cached(this.plans, `${key.tenantId}:${key.deviceId}`, () => this.loadPlan(key, vehicleId)),
+      this.cached(this.plans, `${key.tenantId}:${key.deviceId}`, () => this.loadCarried(key)),
     ])
     return { vehicleId, fences, shipment }
   }
@@ -35,13 +36,33 @@ export class DbAssetContextLoader implements AssetContextLoader {
     if (what !== 'fences') for (const k of this.plans.keys()) if (k.startsWith(`${tenantId}:`)) this.plans.delete(k)
   }
 
-  private cached<T>(cache: Map<string, Cached<Promise<T>>>, key: string, load: () => Promise<T>): Promise<T> {
+  private cached<T>(cache: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Promise<T> {
     const hit = cache.get(key)
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value
-    const value = load()
-    value.catch(() => cache.delete(key))
-    cache.set(key, { value, at: Date.now() })
-    return value
+    if (hit) {
+      if (Date.now() - hit.at >= this.ttlMs && !hit.refreshing) this.refresh(cache, key, hit, load)
+      return hit.value
+    }
+    const entry: Cached<T> = { value: load(), at: Date.now() }
+    entry.value.catch(() => { if (cache.get(key) === entry) cache.delete(key) })
+    cache.set(key, entry)
+    return entry.value
+  }
+
+  /** Replaces `hit` when the fresh value is in, unless it was invalidated meanwhile (then the next load reads anew). */
+  private refresh<T>(cache: Map<string, Cached<T>>, key: string, hit: Cached<T>, load: () => Promise<T>) {
+    hit.refreshing = true
+    load().then((value) => {
+      if (cache.get(key) === hit) cache.set(key, { value: Promise.resolve(value), at: Date.now() })
+    }, (err: unknown) => {
+      hit.refreshing = false
+      this.log.warn({ err, key }, 'refreshing an asset context failed: the cached one stays in use')
+    })
+  }
+
+  /** The device's vehicle and the shipment it carries now. */
+  private async loadCarried(key: AssetKey): Promise<Carried> {
+    const vehicleId = (await this.directory.find(key.deviceId))?.vehicleId ?? null
+    return { vehicleId, shipment: await this.loadPlan(key, vehicleId) }
   }
 
   private async loadFences(tenantId: string): Promise<GeofenceIndex | null> {

@@ -1,0 +1,76 @@
+// The processors' per-asset context from the database: cached, dropped on a change notification,
+// and refreshed in the background once its TTL is over while the old one keeps serving.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DbAssetContextLoader } from '../../../src/db/asset-context.js'
+import { DeviceDirectory } from '../../../src/db/device-directory.js'
+import type { Database } from '../../../src/db/database.js'
+import type { App } from '../../../src/api/app.js'
+import { as, seedTenant, testApp, type TestTenant } from '../../helpers/app.js'
+import { databaseBackends, silentLog } from '../../helpers/databases.js'
+
+const TTL_MS = 100
+const until = async (check: () => Promise<boolean>) => {
+  for (const started = Date.now(); Date.now() - started < 5000;) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error('not within 5 s')
+}
+
+for (const backend of databaseBackends()) {
+  describe.runIf(backend.available)(`asset context loader on ${backend.name}`, () => {
+    let db: Database
+    let app: App
+    let acme: TestTenant
+    let key: { tenantId: string, deviceId: string }
+    let shipmentId: string
+    let contexts: DbAssetContextLoader
+    const reference = async () => (await contexts.load(key)).shipment?.reference
+    const rename = (to: string) => db.pool.query('UPDATE shipments SET reference = $1 WHERE id = $2', [to, shipmentId])
+
+    beforeAll(async () => {
+      db = await backend.open()
+      ;({ app } = await testApp(db))
+      acme = await seedTenant(app, db, 'ctx')
+      const op = as(app, acme.tokens.operator)
+      const created = await as(app, acme.tokens.admin)({ method: 'POST', url: '/api/v1/devices', payload: { name: 'tracker' } })
+      expect(created.statusCode, created.body).toBe(201)
+      const device = created.json<{ device: { id: string } }>().device
+      const shipment = await op({ method: 'POST', url: '/api/v1/shipments', payload: {
+        reference: 'A', deviceId: device.id,
+        stops: [{ type: 'pickup', name: 'P', lat: 48, lon: 2 }, { type: 'delivery', name: 'D', lat: 48.5, lon: 2.5 }],
+      } })
+      expect(shipment.statusCode, shipment.body).toBe(201)
+      shipmentId = shipment.json<{ id: string }>().id
+      key = { tenantId: acme.id, deviceId: device.id }
+      contexts = new DbAssetContextLoader(db.pool, new DeviceDirectory(db.prisma), silentLog, TTL_MS)
+    })
+    afterAll(async () => { await app?.close(); await db?.close() })
+
+    it('serves the cached plan until its TTL, then the old one while a fresh one loads, then the fresh one', async () => {
+      expect(await reference()).toBe('A')
+      await rename('B')
+      expect(await reference()).toBe('A') // cached
+      await new Promise((resolve) => setTimeout(resolve, TTL_MS + 20))
+      // expired: answered at once from the old entry (no batch waits on the database), refresh started
+      expect(await reference()).toBe('A')
+      await until(async () => await reference() === 'B')
+    })
+
+    it('reads anew right after a change notification', async () => {
+      await rename('C')
+      contexts.invalidate(acme.id, 'plans')
+      expect(await reference()).toBe('C')
+    })
+
+    it('a refresh that was under way when a change came in does not put its older answer back', async () => {
+      await new Promise((resolve) => setTimeout(resolve, TTL_MS + 20))
+      expect(await reference()).toBe('C') // starts a refresh that reads 'C'
+      contexts.invalidate(acme.id, 'plans')
+      await rename('E')
+      expect(await reference()).toBe('E')
+      await new Promise((resolve) => setTimeout(resolve, 50)) // the refresh has answered by now
+      expect(await reference()).toBe('E')
+    })
+  })
+}
