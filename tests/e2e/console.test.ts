@@ -189,7 +189,10 @@ describe.skipIf(!chromiumInstalled)('operator console in Chromium', () => {
     expect(command).toContain(`-i '${id}'`)
     expect(command).toContain(`-u '${SLUG}'`)
     expect(command).toContain(`-t 'tenants/${SLUG}/devices/${id}/telemetry'`)
-    expect(await page.getByRole('row', { name: /reefer-7/ }).getByText('offline').count()).toBe(1)
+    // the list reloads after the create: wait for the new row rather than count a list not yet redrawn
+    const row = page.getByRole('row', { name: /reefer-7/ })
+    await row.getByText('offline').waitFor({ timeout: 10_000 })
+    expect(await row.getByText('offline').count()).toBe(1)
     await page.screenshot({ path: `${ARTIFACTS}/console-devices.png`, fullPage: true })
   })
 
