@@ -1,16 +1,6 @@
-// Seeded PRNG so every bench run (and every comparison inside one) sees the same inputs.
-
-/** mulberry32: tiny, fast, good enough for test data (not for anything secret). Returns [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// Seeded PRNG so every bench run (and every comparison inside one) sees the same inputs: the
+// simulator's mulberry32 behind a small object API.
+import { mulberry32 } from '../../devices/random.js'
 
 export interface Rng {
   next(): number

@@ -8,6 +8,7 @@ import { destination, haversineM, initialBearingDeg } from '../../src/geo/distan
 import type { Fix } from '../../src/contracts/payloads.js'
 import type { Position } from '../../src/geo/types.js'
 import { COUNTRY, type Area } from './fences.js'
+import { gaussian } from '../../devices/random.js'
 import { rng, type Rng } from './prng.js'
 import { polylineLengthM, road } from './roads.js'
 
@@ -75,10 +76,6 @@ export interface TripOptions {
   world?: World
 }
 
-function gauss(r: Rng): number {
-  return Math.sqrt(-2 * Math.log(1 - r.next())) * Math.cos(2 * Math.PI * r.next())
-}
-
 /** A point along a polyline with cumulative distances, and the index of its segment. */
 function pointAlong(line: readonly Position[], cum: Float64Array, m: number, hint: { i: number }): [number, number] {
   while (hint.i < line.length - 2 && cum[hint.i + 1]! < m) hint.i++
@@ -106,10 +103,10 @@ class Driver {
 
   private report(at: Position, heading: () => number, noiseM: number) {
     const r = this.noise
-    const moved = destination(at, r.range(0, 360), Math.abs(gauss(r)) * noiseM)
+    const moved = destination(at, r.range(0, 360), Math.abs(gaussian(r.next)) * noiseM)
     this.fixes.push({
       tenantId: this.trip.tenantId, deviceId: this.trip.deviceId, ts: this.t, receivedAt: this.t,
-      lon: moved[0], lat: moved[1], speed: Math.max(0, this.speed + gauss(r) * 0.3), heading: heading(), accuracy: Math.round(r.range(4, 12)),
+      lon: moved[0], lat: moved[1], speed: Math.max(0, this.speed + gaussian(r.next) * 0.3), heading: heading(), accuracy: Math.round(r.range(4, 12)),
     })
     this.nextFixAt += FIX_INTERVAL_S * 1000
   }
