@@ -7,15 +7,9 @@ import type { Database } from '../../../src/db/database.js'
 import type { App } from '../../../src/api/app.js'
 import { as, seedTenant, testApp, type TestTenant } from '../../helpers/app.js'
 import { databaseBackends, silentLog } from '../../helpers/databases.js'
+import { eventually } from '../../helpers/server.js'
 
 const TTL_MS = 100
-const until = async (check: () => Promise<boolean>) => {
-  for (const started = Date.now(); Date.now() - started < 5000;) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error('not within 5 s')
-}
 
 for (const backend of databaseBackends()) {
   describe.runIf(backend.available)(`asset context loader on ${backend.name}`, () => {
@@ -54,7 +48,7 @@ for (const backend of databaseBackends()) {
       await new Promise((resolve) => setTimeout(resolve, TTL_MS + 20))
       // expired: answered at once from the old entry (no batch waits on the database), refresh started
       expect(await reference()).toBe('A')
-      await until(async () => await reference() === 'B')
+      await eventually(async () => await reference() === 'B', 5000, 'the refreshed plan')
     })
 
     it('reads anew right after a change notification', async () => {
