@@ -3,7 +3,8 @@
 import { mulberry32 } from '../../devices/random.js'
 
 export interface Rng {
-  next(): number
+  /** a plain closure (no `this`): may be passed on as `r.next` */
+  next(this: void): number
   range(min: number, max: number): number
   int(min: number, maxInclusive: number): number
   /** log-uniform in [min, max): sizes spread evenly over orders of magnitude */
