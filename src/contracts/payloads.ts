@@ -58,6 +58,19 @@ export interface TrackingEventMessage {
   payload: Record<string, unknown>
 }
 
+/** The latest position of one device, as the live stream's `positions` frames carry it and a map draws it. */
+export interface LivePosition {
+  deviceId: string
+  vehicleId?: string
+  ts: string
+  lat: number
+  lon: number
+  /** m/s, null when the device did not say */
+  speed: number | null
+  /** degrees, null when the device did not say */
+  heading: number | null
+}
+
 /** A reading after decoding: event time in epoch ms, tenant and device attached. */
 export interface Fix {
   tenantId: string

@@ -1,25 +1,12 @@
 // What travels on the bus between nodes and out to live subscribers. Events are turned into their
 // public shape (TrackingEventMessage) once, by the node that stored them, so every node and every
 // transport (SSE, MQTT) sends exactly the same document.
-import type { Fix, TrackingEventMessage } from '../contracts/payloads.js'
+import type { Fix, LivePosition, TrackingEventMessage } from '../contracts/payloads.js'
 import type { StoredTrackingEvent } from '../db/tracking-events.js'
 
 /** Bus channels: every node subscribes to both and delivers to its own subscribers only. */
 export const EVENTS_CHANNEL = 'live:events'
 export const POSITIONS_CHANNEL = 'live:positions'
-
-/** The latest position of one device, as a live map draws it. */
-export interface LivePosition {
-  deviceId: string
-  vehicleId?: string
-  ts: string
-  lat: number
-  lon: number
-  /** m/s, null when the device did not say */
-  speed: number | null
-  /** degrees, null when the device did not say */
-  heading: number | null
-}
 
 /** Bus messages carry the tenant once; every item inside belongs to it. */
 export interface EventsMessage { tenantId: string, events: TrackingEventMessage[] }

@@ -7,12 +7,13 @@
 import type { Bus } from '../bus/bus.js'
 import type { Fix } from '../contracts/payloads.js'
 import type { StoredTrackingEvent } from '../db/tracking-events.js'
+import type { LivePosition } from '../contracts/payloads.js'
 import type { Logger } from '../logger.js'
 import { PositionCoalescer } from './coalescer.js'
 import { eventMatches, positionMatches, type LiveFilter } from './filter.js'
 import {
   EVENTS_CHANNEL, POSITIONS_CHANNEL, isEventsMessage, isPositionsMessage, toMessage, toPosition,
-  type EventsMessage, type LiveFrame, type LivePosition, type PositionsMessage,
+  type EventsMessage, type LiveFrame, type PositionsMessage,
 } from './frames.js'
 
 export type LiveSend = (frame: LiveFrame) => void

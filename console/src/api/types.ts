@@ -1,5 +1,6 @@
 // The shapes the console reads from the ReTrack API (docs/api.md; /openapi.json is the reference).
-// Only the fields the console uses are listed.
+// Only the fields the console uses are listed. The wire shapes of events and positions are the
+// server's own (src/contracts, type-only: nothing of the server reaches the bundle).
 
 export type Role = 'admin' | 'operator' | 'viewer'
 
@@ -91,29 +92,8 @@ export interface DeviceCredentials {
   mqtt: { clientId: string, username: string, telemetryTopic: string }
 }
 
-/** One tracking event, as the timeline and the live stream carry it. */
-export interface TrackingEvent {
-  id: number
-  type: string
-  ts: string
-  source: 'device' | 'rule' | 'user'
-  shipmentId: string | null
-  stopId: string | null
-  vehicleId: string | null
-  deviceId: string | null
-  payload: Record<string, unknown>
-}
-
-/** The latest position of a device: a `positions` frame item, or what /devices/{id}/state knows. */
-export interface LivePosition {
-  deviceId: string
-  vehicleId?: string
-  ts: string
-  lat: number
-  lon: number
-  speed: number | null
-  heading: number | null
-}
+/** One tracking event, as the timeline and the live stream carry it; a live map position. */
+export type { TrackingEventMessage as TrackingEvent, LivePosition } from '../../../src/contracts/payloads.js'
 
 /** Manual events an operator records on a shipment (POST /shipments/{id}/events). */
 export type ManualEvent =
