@@ -24,17 +24,32 @@ export class GroupCommitWriter<Row, Result> {
   private timer: NodeJS.Timeout | null = null
   private scheduled = false
   private idleWaiters: Array<() => void> = []
+  /** writes handed in and not yet settled, for `settled()` */
+  private readonly outstanding = new Set<Promise<Result[]>>()
 
   constructor(private readonly flushRows: (rows: Row[]) => Promise<Result[]>, private readonly options: GroupCommitOptions) {}
 
   /** Resolves with one result per row once the batch holding them is committed. */
   write(rows: Row[]): Promise<Result[]> {
     if (rows.length === 0) return Promise.resolve([])
-    return new Promise((resolve, reject) => {
+    const written = new Promise<Result[]>((resolve, reject) => {
       this.queue.push({ rows, resolve, reject })
       this.queuedRows += rows.length
       this.schedule()
     })
+    this.outstanding.add(written)
+    const forget = () => { this.outstanding.delete(written) }
+    written.then(forget, forget)
+    return written
+  }
+
+  /**
+   * Resolves once every write handed in before this call has committed or failed (later ones are
+   * not waited for). For a statement that must see those rows, e.g. marking a stored fix filtered.
+   */
+  settled(): Promise<void> {
+    if (this.outstanding.size === 0) return Promise.resolve()
+    return Promise.allSettled([...this.outstanding]).then(() => undefined)
   }
 
   /** Resolves when nothing is queued or in flight. */

@@ -88,8 +88,9 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
     positions: new GroupCommitWriter<Fix, boolean>((rows) => insertPositions(pool, rows), batching('positions', Math.max(1, Math.min(8, config.DB_POOL_MAX - 2)))),
     events: new GroupCommitWriter<NewTrackingEvent, StoredTrackingEvent | null>((rows) => insertTrackingEvents(pool, rows), batching('tracking_events', 1)),
     deadLetters: new GroupCommitWriter<DeadLetter, unknown>((rows) => insertDeadLetters(pool, rows), batching('dead_letters', 1)),
+    // the pipeline judges a fix while its position row may still be on its way in: the mark waits for it
     filtered: new GroupCommitWriter<{ deviceId: string, ts: number, reason: string }, true>(
-      async (rows) => { await markFiltered(pool, rows); return rows.map(() => true as const) }, batching('positions_filtered', 1)),
+      async (rows) => { await writers.positions.settled(); await markFiltered(pool, rows); return rows.map(() => true as const) }, batching('positions_filtered', 1)),
     effects: new GroupCommitWriter<CoreEffect, true>(
       async (rows) => { await applyEffects(pool, rows); return rows.map(() => true as const) }, batching('shipment_progress', 1)),
   }

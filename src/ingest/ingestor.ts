@@ -1,7 +1,11 @@
 // One entry point for every transport (MQTT, HTTP, an external broker): decode and validate, drop
 // bad fixes with a reason, write what is left durably (positions, device events, dead letters), and
-// only then resolve, which is when the MQTT PUBACK or the HTTP 202 goes out. New fixes then enter
-// the per-asset pipeline; redelivered ones (already stored) do not.
+// only then resolve, which is when the MQTT PUBACK or the HTTP 202 goes out. The kept fixes enter
+// the per-asset pipeline at the same time as their write, not after its commit: the live state is
+// not held back by the database's fsync (that wait was most of publish→state latency), and a
+// redelivery is judged by the pipeline itself (at or behind the asset's last fix: duplicate/late),
+// so it never moves state or fires an event twice. A fix the database then fails to store was
+// never acknowledged: the device sends it again and the pipeline drops it as a duplicate.
 import type { Fix } from '../contracts/payloads.js'
 import type { AssetPipeline } from '../core/pipeline.js'
 import type { PresenceStore } from '../core/ports.js'
@@ -75,22 +79,23 @@ export class Ingestor {
       }
       kept.push(fix)
     })
-    const [fresh] = await Promise.all([
+    const durable = Promise.all([
       this.deps.sinks.positions.write(kept),
       this.deadLetter(who, topic, payload, decoded.rejections),
     ])
+    if (kept.length > 0) {
+      this.deps.pipeline.submit(kept).catch((err: unknown) => this.deps.log.error({ err, device: who.deviceId }, 'pipeline failed'))
+    }
+    const [fresh] = await durable
     const newFixes = kept.filter((_, i) => fresh[i])
     outcome.accepted = newFixes.length
     outcome.duplicates = kept.length - newFixes.length
     const lastTs = newFixes.reduce((max, f) => Math.max(max, f.ts), -1)
     this.deps.presence.seen(who, receivedAt, lastTs >= 0 ? lastTs : undefined)
-    if (newFixes.length > 0) {
-      this.deps.pipeline.submit(newFixes).catch((err: unknown) => this.deps.log.error({ err, device: who.deviceId }, 'pipeline failed'))
-      // backpressure: when processing falls behind, the acknowledgement waits (the reading is
-      // already stored), so publishers slow down instead of the backlog growing without bound
-      const { maxBacklog } = this.deps.settings
-      if (this.deps.pipeline.backlog > maxBacklog) await this.deps.pipeline.below(maxBacklog / 2)
-    }
+    // backpressure: when processing falls behind, the acknowledgement waits (the reading is
+    // already stored), so publishers slow down instead of the backlog growing without bound
+    const { maxBacklog } = this.deps.settings
+    if (kept.length > 0 && this.deps.pipeline.backlog > maxBacklog) await this.deps.pipeline.below(maxBacklog / 2)
     if (outcome.dropped.length > 0) this.deps.log.debug({ device: who.deviceId, transport, dropped: outcome.dropped }, 'fixes dropped')
     return outcome
   }

@@ -55,4 +55,31 @@ describe('GroupCommitWriter', () => {
     await writer.drain()
     expect(done).toEqual([1, 2, 3])
   })
+
+  it('settled() waits for the writes handed in before it, failed ones included, and not for later ones', async () => {
+    const gates = [deferred(), deferred(), deferred()]
+    let call = 0
+    const writer = new GroupCommitWriter<number, number>(async (rows) => {
+      const gate = gates[call++]!
+      await gate.promise
+      if (rows.includes(2)) throw new Error('constraint')
+      return rows
+    }, { maxBatch: 1, maxWaitMs: 0, maxConcurrent: 3 })
+    const first = writer.write([1])
+    const second = writer.write([2]).catch(() => 'failed')
+    let settled = false
+    const barrier = writer.settled().then(() => { settled = true })
+    const later = writer.write([3])
+    gates[0]!.resolve()
+    await first
+    await new Promise((r) => setTimeout(r, 5))
+    expect(settled).toBe(false) // the second write is still in flight
+    gates[1]!.resolve()
+    expect(await second).toBe('failed')
+    await barrier
+    expect(settled).toBe(true) // the third write (handed in after the call) is still open
+    gates[2]!.resolve()
+    expect(await later).toEqual([3])
+    await expect(writer.settled()).resolves.toBeUndefined()
+  })
 })

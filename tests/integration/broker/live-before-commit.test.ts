@@ -1,0 +1,68 @@
+// The live state does not wait for the database, the acknowledgement does: with the positions table
+// locked against writes, a published reading shows in the asset state while its PUBACK is held back;
+// once the lock goes, the PUBACK arrives and the row is there. A redelivery is stored and applied once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import type { MqttClient } from 'mqtt'
+import { createPostgresDatabase } from '../../helpers/databases.js'
+import { connect, deviceOptions, eventually, nodeApi, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
+
+interface State { fixCount: number, lastFix: { ts: string } | null }
+
+describe.runIf(postgresAvailable())('live state before the commit (PostgreSQL)', () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>
+  let node: TestNode
+  let acme: Provisioned
+  let locker: pg.Client
+  let client: MqttClient
+  beforeAll(async () => {
+    database = await createPostgresDatabase()
+    node = await startNode({}, { databaseUrl: database.url })
+    acme = await provision(node, 'livefirst', 1)
+    locker = new pg.Client({ connectionString: database.url })
+    await locker.connect()
+    client = await connect(node.mqttUrl, deviceOptions('livefirst', acme.devices[0]!))
+  })
+  afterAll(async () => {
+    await locker?.end() // first: ends the lock's transaction if a test failed inside it
+    await client?.endAsync()
+    await node?.close()
+    await database?.drop()
+  })
+
+  const device = () => acme.devices[0]!
+  const state = () => nodeApi(node)<State>('GET', `/api/v1/devices/${device().id}/state`, acme.operatorToken)
+  const stored = async () => Number((await locker.query<{ n: string }>('select count(*) as n from positions where device_id = $1', [device().id])).rows[0]!.n)
+  const topic = () => `tenants/livefirst/devices/${device().id}/telemetry`
+
+  it('shows a reading in the asset state while its commit (and so its PUBACK) waits on a lock', async () => {
+    const ts = Date.now() - 60_000
+    await locker.query('begin')
+    await locker.query('lock table positions in share mode') // reads go on, inserts wait
+    let acked = false
+    const ack = client.publishAsync(topic(), JSON.stringify({ ts, lat: 45.76, lon: 4.84 }), { qos: 1 }).then(() => { acked = true })
+    const live = await eventually(async () => {
+      const s = await state()
+      return s.lastFix?.ts === new Date(ts).toISOString() ? s : undefined
+    }, 5000, 'the reading in the asset state')
+    expect(live.fixCount).toBe(1)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(acked).toBe(false)
+    expect(await stored()).toBe(0)
+    await locker.query('commit')
+    await ack
+    expect(await stored()).toBe(1)
+  })
+
+  it('a redelivered reading is acknowledged, stored once and applied once', async () => {
+    const ts = Date.now() - 30_000
+    const payload = JSON.stringify({ ts, lat: 45.77, lon: 4.84 })
+    await client.publishAsync(topic(), payload, { qos: 1 })
+    await client.publishAsync(topic(), payload, { qos: 1 })
+    await node.server.ingestion.pipeline.idle()
+    const s = await state()
+    expect(s.fixCount).toBe(2)
+    expect(s.lastFix?.ts).toBe(new Date(ts).toISOString())
+    expect(await stored()).toBe(2)
+  })
+})
