@@ -96,7 +96,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     phases.flush.push(() => presence.close())
     log.info({ state: config.REDIS_URL ? 'redis' : 'memory' }, 'asset state store ready')
 
-    const directory = new DeviceDirectory(db.prisma)
+    const directory = new DeviceDirectory(db.pool)
     const contexts = new DbAssetContextLoader(db.pool, directory, log)
     // live events and positions for SSE on every node (through the bus); stopped after the drain
     // so the last events and positions still go out

@@ -37,7 +37,7 @@ for (const backend of databaseBackends()) {
       expect(shipment.statusCode, shipment.body).toBe(201)
       shipmentId = shipment.json<{ id: string }>().id
       key = { tenantId: acme.id, deviceId: device.id }
-      contexts = new DbAssetContextLoader(db.pool, new DeviceDirectory(db.prisma), silentLog, TTL_MS)
+      contexts = new DbAssetContextLoader(db.pool, new DeviceDirectory(db.pool), silentLog, TTL_MS)
     })
     afterAll(async () => { await app?.close(); await db?.close() })
 
