@@ -1,7 +1,7 @@
 // bench:ingest — end-to-end QoS 1 ingestion through the whole pipeline (auth, validation, filter
 // stages, geofences and milestones, Redis state, positions durable in PostgreSQL before the
 // PUBACK) vs a bare Aedes broker doing nothing, same load generator, same run.
-//   npm run bench:ingest [-- --runs 3 --seconds 8 --devices 100 --profile]
+//   npm run bench:ingest [-- --runs 3 --seconds 8 --devices 100 --window 16 --profile --only retrack --paced-rate N]
 import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { median } from './lib/stats.js'
@@ -17,6 +17,7 @@ const { values } = parseArgs({ options: {
   runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '8' }, devices: { type: 'string', default: '100' },
   window: { type: 'string', default: '16' }, profile: { type: 'boolean', default: false },
   only: { type: 'string' }, // 'retrack' skips the baseline (for profiling)
+  'paced-rate': { type: 'string' }, // msg/s of the latency phase instead of half the measured rate (for comparisons)
 } })
 const runs = Number(values.runs), seconds = Number(values.seconds), deviceCount = Number(values.devices), window = Number(values.window)
 
@@ -74,35 +75,41 @@ try {
     }
   }
   const bareRate = results.bare.length ? median(results.bare) : NaN, retrackRate = median(results.retrack)
-  const half = Math.round(retrackRate / 2)
+  const half = values['paced-rate'] ? Number(values['paced-rate']) : Math.round(retrackRate / 2)
   const metrics = async () => (await fetch(`http://127.0.0.1:${Number(retrack.match[1])}/metrics`)).text()
   await new Promise((r) => setTimeout(r, 3000)) // let the full-rate backlog drain first
-  const before = scrapeHistogram(await metrics(), 'retrack_pipeline_latency_seconds')
-  const paced = await load(ports.retrack, half, true)
-  const text = await metrics()
-  const after = scrapeHistogram(text, 'retrack_pipeline_latency_seconds')
-  // prom-client resets its event-loop delay histogram at every scrape: this is the paced phase's
-  const loopMs = (stat: string) => 1000 * Number(new RegExp(`^retrack_nodejs_eventloop_lag_${stat}_seconds (\\S+)`, 'm').exec(text)?.[1] ?? NaN)
-  const server = { p50: percentileOf(before, after, 0.5) * 1000, p99: percentileOf(before, after, 0.99) * 1000 }
+  // the paced phase, as many times as the full-rate one: p99s of single runs vary a lot here
+  const pacedRuns: Array<Awaited<ReturnType<typeof load>> & { loopP99: number, loopMax: number, serverP99: number }> = []
+  for (let r = 0; r < runs; r++) {
+    const before = scrapeHistogram(await metrics(), 'retrack_pipeline_latency_seconds') // also resets the event-loop delay histogram
+    const paced = await load(ports.retrack, half, true)
+    const text = await metrics()
+    const after = scrapeHistogram(text, 'retrack_pipeline_latency_seconds')
+    const loopMs = (stat: string) => 1000 * Number(new RegExp(`^retrack_nodejs_eventloop_lag_${stat}_seconds (\\S+)`, 'm').exec(text)?.[1] ?? NaN)
+    pacedRuns.push({ ...paced, loopP99: loopMs('p99'), loopMax: loopMs('max'), serverP99: percentileOf(before, after, 0.99) * 1000 })
+    console.error(`paced run ${r + 1}/${runs}: ${Math.round(paced.rate)} msg/s  publish→state p50 ${paced.stateP50Ms?.toFixed(1)} ms p99 ${paced.stateP99Ms?.toFixed(1)} ms  PUBACK p99 ${paced.p99Ms.toFixed(1)} ms  event-loop delay p99 ${loopMs('p99').toFixed(1)} ms`)
+  }
+  const pm = (f: (p: typeof pacedRuns[number]) => number | null) => median(pacedRuns.map((p) => f(p) ?? Infinity))
+  const stateP99 = pm((p) => p.stateP99Ms)
 
   console.log(`\nbench:ingest — ${deviceCount} publishers, QoS 1, ~150-byte readings, ${window} in flight each, ${runs} runs of ${seconds} s (medians)\n`)
   console.log(table(['target', 'msg/s', 'PUBACK p99 ms', 'ratio vs bare'], [
     ['bare Aedes 1.2 (baseline)', Math.round(bareRate), median(p99.bare).toFixed(1), '1.00'],
     ['ReTrack full pipeline', Math.round(retrackRate), median(p99.retrack).toFixed(1), (retrackRate / bareRate).toFixed(2)],
   ]))
-  console.log(`\nat half the sustained rate (${half} msg/s offered, ${Math.round(paced.rate)} achieved): PUBACK p50 ${paced.p50Ms.toFixed(1)} ms, p99 ${paced.p99Ms.toFixed(1)} ms; ` +
-    `publish→state p50 ${paced.stateP50Ms?.toFixed(1)} ms, p99 ${paced.stateP99Ms?.toFixed(1)} ms (${paced.probed} probes); ` +
-    `server-side receipt→state (histogram buckets) p50 ≤ ${server.p50} ms, p99 ≤ ${server.p99} ms; ` +
-    `ReTrack's event-loop delay p99 ${loopMs('p99').toFixed(1)} ms, max ${loopMs('max').toFixed(1)} ms`)
+  console.log(`\nat half the sustained rate (${half} msg/s offered; ${runs} runs of ${seconds} s, medians): PUBACK p50 ${pm((p) => p.p50Ms).toFixed(1)} ms, p99 ${pm((p) => p.p99Ms).toFixed(1)} ms; ` +
+    `publish→state p50 ${pm((p) => p.stateP50Ms).toFixed(1)} ms, p99 ${stateP99.toFixed(1)} ms (runs ${pacedRuns.map((p) => p.stateP99Ms?.toFixed(1)).join(' / ')}; ~${pm((p) => p.probed)} probes each); ` +
+    `server-side receipt→state p99 ≤ ${pm((p) => p.serverP99)} ms (histogram bucket); ` +
+    `ReTrack's event-loop delay p99 ${pm((p) => p.loopP99).toFixed(1)} ms, max ${pm((p) => p.loopMax).toFixed(1)} ms`)
   const cpu = cpuShares.at(-1)
   if (cpu) console.log(`\nCPU during a full-rate ReTrack run (cores; the machine has 2): ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`)
   const ok = printVerdicts([
     verdict('throughput ≥ 60% of bare QoS 1', retrackRate >= 0.6 * bareRate, `${(100 * retrackRate / bareRate).toFixed(0)}% (${Math.round(retrackRate)} vs ${Math.round(bareRate)} msg/s)`),
-    verdict('p99 publish→state < 50 ms at half rate', (paced.stateP99Ms ?? Infinity) < 50, `${paced.stateP99Ms?.toFixed(1)} ms`),
+    verdict('p99 publish→state < 50 ms at half rate', stateP99 < 50, `${stateP99.toFixed(1)} ms (median of ${runs} runs)`),
   ])
   await stop(retrack.child)
   if (profileDir) console.log(`\nCPU profile of the ReTrack process (self time):\n${await summarizeProfile(profileDir)}`)
-  process.exitCode = ok ? 0 : 0 // a miss is reported, not an error: the numbers are the result
+  process.exitCode = ok ? 0 : 1 // as every bench: a missed target is a failing exit, after the numbers
 } finally {
   for (const c of children) await stop(c)
   await fixture.drop()
