@@ -86,6 +86,7 @@ export const ConfigSchema = Type.Object({
   EMBEDDED_BROKER: Bool('run the embedded Aedes broker'),
 
   SHUTDOWN_TIMEOUT_MS: Int('longest a graceful shutdown may take before the process exits anyway', 100),
+  WORKERS: Int('processes of this node sharing its MQTT and HTTP ports (node:cluster), e.g. one per core; more than 1 needs DATABASE_URL and REDIS_URL', 1, 64),
 })
 export type Config = Static<typeof ConfigSchema>
 export type ConfigKey = keyof Config
