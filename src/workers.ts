@@ -49,8 +49,10 @@ export function runSupervisor(config: Config, log: Logger): void {
     })
     worker.once('exit', (code, signal) => {
       workers.delete(worker)
-      if (!ready) { reject(new Error(`worker ${worker.id} exited with ${signal ?? code} before it was ready`)); return }
-      if (stopping) return
+      if (!ready) reject(new Error(`worker ${worker.id} exited with ${signal ?? code} before it was ready`))
+      // a worker that fails to start while the node starts fails the start (the caller gives up);
+      // any other death, a replacement that could not start included, is replaced
+      if (stopping || (!ready && !up)) return
       log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker died; starting another')
       restarts.push(Date.now())
       while (restarts.length > 0 && restarts[0]! < Date.now() - RESTART_WINDOW_MS) restarts.shift()
