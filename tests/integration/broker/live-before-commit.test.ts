@@ -57,9 +57,12 @@ describe.runIf(postgresAvailable())('live state before the commit (PostgreSQL)',
   it('a redelivered reading is acknowledged, stored once and applied once', async () => {
     const ts = Date.now() - 30_000
     const payload = JSON.stringify({ ts, lat: 45.77, lon: 4.84 })
+    const duplicates = async () => (await node.server.metrics.readingsDropped.get()).values.find((v) => v.labels['reason'] === 'duplicate')?.value ?? 0
+    const before = await duplicates()
     await client.publishAsync(topic(), payload, { qos: 1 })
     await client.publishAsync(topic(), payload, { qos: 1 })
     await node.server.ingestion.pipeline.idle()
+    expect(await duplicates()).toBe(before + 1) // counted where it was stopped: the pipeline's duplicate stage
     const s = await state()
     expect(s.fixCount).toBe(2)
     expect(s.lastFix?.ts).toBe(new Date(ts).toISOString())
