@@ -87,7 +87,7 @@ try {
     const after = scrapeHistogram(text, 'retrack_pipeline_latency_seconds')
     const loopMs = (stat: string) => 1000 * Number(new RegExp(`^retrack_nodejs_eventloop_lag_${stat}_seconds (\\S+)`, 'm').exec(text)?.[1] ?? NaN)
     pacedRuns.push({ ...paced, loopP99: loopMs('p99'), loopMax: loopMs('max'), serverP99: percentileOf(before, after, 0.99) * 1000 })
-    console.error(`paced run ${r + 1}/${runs}: ${Math.round(paced.rate)} msg/s  publish→state p50 ${paced.stateP50Ms?.toFixed(1)} ms p99 ${paced.stateP99Ms?.toFixed(1)} ms  PUBACK p99 ${paced.p99Ms.toFixed(1)} ms  event-loop delay p99 ${loopMs('p99').toFixed(1)} ms`)
+    console.error(`paced run ${r + 1}/${runs}: ${Math.round(paced.rate)} msg/s  publish→state p50 ${paced.stateP50Ms?.toFixed(1)} ms p99 ${paced.stateP99Ms?.toFixed(1)} ms  PUBACK p99 ${paced.p99Ms.toFixed(1)} ms  event-loop delay p99 ${loopMs('p99').toFixed(1)} ms (generator's ${paced.loopP99Ms.toFixed(1)} ms)`)
   }
   const pm = (f: (p: typeof pacedRuns[number]) => number | null) => median(pacedRuns.map((p) => f(p) ?? Infinity))
   const stateP99 = pm((p) => p.stateP99Ms)
@@ -100,7 +100,7 @@ try {
   console.log(`\nat half the sustained rate (${half} msg/s offered; ${runs} runs of ${seconds} s, medians): PUBACK p50 ${pm((p) => p.p50Ms).toFixed(1)} ms, p99 ${pm((p) => p.p99Ms).toFixed(1)} ms; ` +
     `publish→state p50 ${pm((p) => p.stateP50Ms).toFixed(1)} ms, p99 ${stateP99.toFixed(1)} ms (runs ${pacedRuns.map((p) => p.stateP99Ms?.toFixed(1)).join(' / ')}; ~${pm((p) => p.probed)} probes each); ` +
     `server-side receipt→state p99 ≤ ${pm((p) => p.serverP99)} ms (histogram bucket); ` +
-    `ReTrack's event-loop delay p99 ${pm((p) => p.loopP99).toFixed(1)} ms, max ${pm((p) => p.loopMax).toFixed(1)} ms`)
+    `ReTrack's event-loop delay p99 ${pm((p) => p.loopP99).toFixed(1)} ms, max ${pm((p) => p.loopMax).toFixed(1)} ms; the generator's own p99 ${pm((p) => p.loopP99Ms).toFixed(1)} ms`)
   const cpu = cpuShares.at(-1)
   if (cpu) console.log(`\nCPU during a full-rate ReTrack run (cores; the machine has 2): ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`)
   const ok = printVerdicts([

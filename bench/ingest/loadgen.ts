@@ -2,6 +2,7 @@
 // (mqtt-packet, no client library overhead), QoS 1, each keeping `window` messages in flight, or
 // paced to a total `rate`. Prints one JSON line: counts, achieved rate, publish→PUBACK latency.
 import net from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import mqttPacket from 'mqtt-packet'
 import { Redis } from 'ioredis'
 
@@ -34,6 +35,8 @@ export interface LoadResult {
   stateP50Ms: number | null
   stateP99Ms: number | null
   probed: number
+  /** this generator's own event-loop delay p99 while measuring (ms): its share of the latencies above */
+  loopP99Ms: number
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec
@@ -116,9 +119,12 @@ async function main() {
   }
   await new Promise((r) => setTimeout(r, spec.warmupMs))
   measuring = true
+  const loop = monitorEventLoopDelay({ resolution: 5 })
+  loop.enable()
   const t0 = performance.now()
   await new Promise((r) => setTimeout(r, spec.durationMs))
   measuring = false
+  loop.disable()
   const seconds = (performance.now() - t0) / 1000
   if (pacer) clearInterval(pacer)
   latencies.sort((a, b) => a - b)
@@ -128,7 +134,7 @@ async function main() {
   const st = (p: number) => stateLatencies.length ? stateLatencies[Math.min(stateLatencies.length - 1, Math.floor(p * stateLatencies.length))]! : null
   const result: LoadResult = {
     connected: publishers.length, sent, acked, seconds, rate: acked / seconds, p50Ms: at(0.5), p99Ms: at(0.99),
-    stateP50Ms: st(0.5), stateP99Ms: st(0.99), probed: stateLatencies.length,
+    stateP50Ms: st(0.5), stateP99Ms: st(0.99), probed: stateLatencies.length, loopP99Ms: loop.percentile(99) / 1e6,
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
   process.exit(0)
