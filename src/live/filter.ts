@@ -1,6 +1,5 @@
 // Which frames a subscriber wants. All fields narrow (AND); an absent field does not filter.
-import type { TrackingEventMessage } from '../contracts/payloads.js'
-import type { LivePosition } from '../contracts/payloads.js'
+import type { LivePosition, TrackingEventMessage } from '../contracts/payloads.js'
 
 export interface LiveFilter {
   shipmentId?: string

@@ -5,9 +5,8 @@
 // Relays (MQTT publication, later webhooks) run only on the producing node: they must happen once
 // per event in the cluster, not once per node.
 import type { Bus } from '../bus/bus.js'
-import type { Fix } from '../contracts/payloads.js'
+import type { Fix, LivePosition } from '../contracts/payloads.js'
 import type { StoredTrackingEvent } from '../db/tracking-events.js'
-import type { LivePosition } from '../contracts/payloads.js'
 import type { Logger } from '../logger.js'
 import { PositionCoalescer } from './coalescer.js'
 import { eventMatches, positionMatches, type LiveFilter } from './filter.js'
