@@ -6,6 +6,8 @@ import { inject } from 'vitest'
 import { pino } from 'pino'
 import { openDatabase, type Database } from '../../src/db/database.js'
 import { migrate } from '../../src/db/migrate.js'
+import { createTenantWithAdmin } from '../../src/db/accounts.js'
+import { hashDeviceSecret } from '../../src/security/device-secrets.js'
 
 export const silentLog = pino({ level: process.env.LOG_LEVEL ?? 'silent' })
 
@@ -59,4 +61,21 @@ export function databaseBackends(): Backend[] {
       },
     },
   ]
+}
+
+/**
+ * Migrates the (empty) PostgreSQL database at `url` and creates a tenant with an admin and devices
+ * with known secrets, for suites that run ReTrack as a child process and cannot use the API first.
+ */
+export async function seedTenantWithDevices(url: string, tenant: { slug: string, adminEmail: string, password: string },
+  devices: ReadonlyArray<{ id: string, secret: string }>): Promise<{ tenantId: string }> {
+  const db = await openDatabase({ url, dataDir: 'unused', poolMax: 2, log: silentLog })
+  try {
+    await migrate(db.pool, silentLog)
+    const created = await createTenantWithAdmin(db.prisma, { slug: tenant.slug, admin: { email: tenant.adminEmail, password: tenant.password } })
+    await db.prisma.device.createMany({ data: devices.map((d) => ({ id: d.id, tenantId: created.tenant.id, name: d.id, secretHash: hashDeviceSecret(d.secret) })) })
+    return { tenantId: created.tenant.id }
+  } finally {
+    await db.close()
+  }
 }

@@ -3,13 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import mqtt from 'mqtt'
-import { createPostgresDatabase, silentLog } from '../../helpers/databases.js'
+import { createPostgresDatabase, seedTenantWithDevices } from '../../helpers/databases.js'
 import { postgresAvailable } from '../../helpers/server.js'
 import { spawnNode } from '../../helpers/process.js'
-import { migrate } from '../../../src/db/migrate.js'
-import { createTenantWithAdmin } from '../../../src/db/accounts.js'
-import { openDatabase } from '../../../src/db/database.js'
-import { hashDeviceSecret } from '../../../src/security/device-secrets.js'
 import { TEST_JWT_SECRET } from '../../helpers/app.js'
 
 describe.runIf(postgresAvailable())('QoS 1 durability across kill -9 (PostgreSQL)', () => {
@@ -23,11 +19,7 @@ describe.runIf(postgresAvailable())('QoS 1 durability across kill -9 (PostgreSQL
 
   beforeAll(async () => {
     database = await createPostgresDatabase()
-    const db = await openDatabase({ url: database.url, dataDir: 'unused', poolMax: 2, log: silentLog })
-    await migrate(db.pool, silentLog)
-    const { tenant } = await createTenantWithAdmin(db.prisma, { slug: 'durable', admin: { email: 'a@durable.test', password: 'password123' } })
-    await db.prisma.device.create({ data: { id: device.id, tenantId: tenant.id, name: 'kill', secretHash: hashDeviceSecret(device.secret) } })
-    await db.close()
+    await seedTenantWithDevices(database.url, { slug: 'durable', adminEmail: 'a@durable.test', password: 'password123' }, [device])
     pool = new pg.Pool({ connectionString: database.url, max: 2 })
   })
   afterAll(async () => { await pool?.end(); await database?.drop() })

@@ -5,14 +5,10 @@ import { randomBytes } from 'node:crypto'
 import { readdirSync, readlinkSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
-import { createPostgresDatabase, silentLog } from '../../helpers/databases.js'
+import { createPostgresDatabase, seedTenantWithDevices } from '../../helpers/databases.js'
 import { spawnNode, type ChildNode } from '../../helpers/process.js'
 import { connect, eventually, postgresAvailable } from '../../helpers/server.js'
 import { TEST_JWT_SECRET } from '../../helpers/app.js'
-import { migrate } from '../../../src/db/migrate.js'
-import { openDatabase } from '../../../src/db/database.js'
-import { createTenantWithAdmin } from '../../../src/db/accounts.js'
-import { hashDeviceSecret } from '../../../src/security/device-secrets.js'
 
 const services = () => inject('services')
 const DEVICES = 12
@@ -44,11 +40,7 @@ describe.runIf(services().redis && postgresAvailable())('WORKERS=2: one node, tw
 
   beforeAll(async () => {
     database = await createPostgresDatabase()
-    const db = await openDatabase({ url: database.url, dataDir: 'unused', poolMax: 2, log: silentLog })
-    await migrate(db.pool, silentLog)
-    const { tenant } = await createTenantWithAdmin(db.prisma, { slug: 'workers', admin: { email: 'admin@workers.test', password: PASSWORD } })
-    await db.prisma.device.createMany({ data: devices.map((d) => ({ id: d.id, tenantId: tenant.id, name: d.id, secretHash: hashDeviceSecret(d.secret) })) })
-    await db.close()
+    await seedTenantWithDevices(database.url, { slug: 'workers', adminEmail: 'admin@workers.test', password: PASSWORD }, devices)
     node = await spawnNode({
       WORKERS: '2', DATABASE_URL: database.url, REDIS_URL: services().redisUrl, REDIS_KEY_PREFIX: `retrack-test:${randomBytes(4).toString('hex')}:`,
       JWT_SECRET: TEST_JWT_SECRET, INGEST_BATCH_WAIT_MS: '0',
