@@ -8,13 +8,13 @@
 // one process may open only 20,000 files here. RSS is read from /proc/<pid>/status (summed over a
 // node's processes) after a forced GC, idle (after 20 warm-up connections) and with everything up.
 import { randomBytes, randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { hashDeviceSecret } from '../src/security/device-secrets.js'
 import { runBench } from './lib/cleanup.js'
-import { rssKiB, socketCount, startChild, type Child } from './lib/children.js'
+import { startChild, type Child } from './lib/children.js'
+import { processTree, rssKiB, socketCount } from './lib/proc.js'
 import { createScratchDatabase } from './lib/postgres.js'
 import { printVerdicts, table, verdict, type Cell } from './lib/report.js'
 import { median } from './lib/stats.js'
@@ -68,12 +68,6 @@ const retrackEnv = (databaseUrl: string): Record<string, string> => ({
   BOOTSTRAP_TENANT: '', BOOTSTRAP_EMAIL: '', BOOTSTRAP_PASSWORD: '',
 })
 
-/** The node's processes: itself and, with WORKERS > 1, the workers it forked (its children). */
-function processesOf(pid: number): number[] {
-  let children: number[] = []
-  try { children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) } catch { /* gone */ }
-  return [pid, ...children]
-}
 const total = (pids: number[], f: (pid: number) => number) => pids.reduce((n, pid) => n + f(pid), 0)
 
 function systems(databaseUrl: string): System[] {
@@ -105,7 +99,7 @@ async function quietRss(child: Child): Promise<{ kib: number, forced: boolean }>
   await sleep(300)
   const { forced } = await child.ask<GcDone>({ type: 'gc' })
   await sleep(700) // freed pages go back to the OS lazily
-  return { kib: total(processesOf(child.pid), rssKiB), forced }
+  return { kib: total(processTree(child.pid), rssKiB), forced }
 }
 
 interface Measurement {
@@ -142,14 +136,14 @@ async function measure(system: System, workers: Child[], devices: DeviceCredenti
     await workers[0]!.ask<ConnectResult>(request('127.0.0.2', devices.slice(0, 20)))
     await workers[0]!.ask<Closed>({ type: 'close' })
     const idle = await quietRss(child)
-    const idleSockets = total(processesOf(child.pid), socketCount)
+    const idleSockets = total(processTree(child.pid), socketCount)
     lap()
     const per = Math.ceil(devices.length / workers.length)
     const results = await Promise.all(workers.map((w, i) => w.ask<ConnectResult>(request(`127.0.0.${i + 2}`, devices.slice(i * per, (i + 1) * per)))))
     lap()
     await sleep(1_000) // let the node finish what connecting started (presence, cache entries)
     const after = await quietRss(child)
-    const serverSockets = total(processesOf(child.pid), socketCount) - idleSockets
+    const serverSockets = total(processTree(child.pid), socketCount) - idleSockets
     const held = (await Promise.all(workers.map((w) => w.ask<Count>({ type: 'count' })))).reduce((n, c) => n + c.open, 0)
     // measured: the node goes first, killed (its shutdown is not what this bench is about), so it
     // does not process 20,000 disconnects (presence updates) that nobody is waiting for

@@ -3,7 +3,6 @@
 // (and then drained, so a chatty child never blocks on a full pipe). Every child is registered for
 // cleanup the moment it exists.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { fromRoot } from '../../src/paths.js'
 import { onCleanup } from './cleanup.js'
 
@@ -85,20 +84,4 @@ export function startChild(name: string, script: string, options: ChildOptions):
     stderr.on('data', onData)
     proc.once('exit', onExit)
   })
-}
-
-/** Resident set size of a process in KiB, from /proc/<pid>/status (VmRSS), read from outside it. */
-export function rssKiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`)
-  return Number(m[1])
-}
-
-/** Open sockets of a process, counted from /proc/<pid>/fd (works even when it has no fd left itself). */
-export function socketCount(pid: number): number {
-  let n = 0
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try { if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++ } catch { /* closed meanwhile */ }
-  }
-  return n
 }

@@ -2,21 +2,18 @@
 // command sent through the API reaches each device whichever worker holds it; readings from every
 // device reach the shared state; a killed worker is replaced; SIGTERM stops the whole node.
 import { randomBytes } from 'node:crypto'
-import { readdirSync, readlinkSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import { createPostgresDatabase, seedTenantWithDevices } from '../../helpers/databases.js'
 import { spawnNode, type ChildNode } from '../../helpers/process.js'
 import { connect, eventually, postgresAvailable } from '../../helpers/server.js'
 import { TEST_JWT_SECRET } from '../../helpers/app.js'
+import { socketCount } from '../../../bench/lib/proc.js'
 
 const services = () => inject('services')
 const DEVICES = 12
 const PASSWORD = 'password-for-workers'
 
-const sockets = (pid: number) => readdirSync(`/proc/${pid}/fd`).filter((fd) => {
-  try { return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:') } catch { return false }
-}).length
 const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
 
 describe.runIf(services().redis && postgresAvailable())('WORKERS=2: one node, two processes', () => {
@@ -59,9 +56,9 @@ describe.runIf(services().redis && postgresAvailable())('WORKERS=2: one node, tw
   it('spreads device connections over both workers', async () => {
     const pids = workerPids()
     expect(pids).toHaveLength(2)
-    const before = pids.map(sockets)
+    const before = pids.map(socketCount)
     for (let i = 0; i < DEVICES; i++) clients.push(await open(i))
-    const gained = pids.map((pid, i) => sockets(pid) - before[i]!)
+    const gained = pids.map((pid, i) => socketCount(pid) - before[i]!)
     expect(gained.every((n) => n >= 3), `sockets gained per worker: ${gained.join(', ')}`).toBe(true)
   })
 
