@@ -79,7 +79,7 @@ await runBench(async () => {
   for (const key of ['route', 'no-route'] as const) {
     const mae60 = med(key, 60, 'mae')
     verdicts.push(verdict(`${names[key]}: MAE ≤ ${TARGET_MAE_60_MIN} min at 60 min`, mae60 <= TARGET_MAE_60_MIN,
-      `${fmt(mae60)} min${mae60 > TARGET_MAE_60_MIN ? ` (${fmt(mae60 - TARGET_MAE_60_MIN)} min over)` : ''}`))
+      `${mae60.toFixed(2)} min${mae60 > TARGET_MAE_60_MIN ? ` (${(mae60 - TARGET_MAE_60_MIN).toFixed(2)} min over)` : ''}`))
     // the target binds both numbers to the 60-minute horizon; the other horizons are shown, not judged
     const ratio = (h: number) => med('naive', h, 'mae') / med(key, h, 'mae')
     verdicts.push(verdict(`${names[key]}: ≥ ${TARGET_RATIO}× better than naive at 60 min`, ratio(60) >= TARGET_RATIO,

@@ -65,7 +65,7 @@ export const ConfigSchema = Type.Object({
   GEOFENCE_MAX_ENTRY_ACCURACY_M: Num('fixes less accurate than this enter a fence only when their whole error circle is inside'),
   ETA_CIRCUITY: Num('road distance ÷ great-circle distance, used when a shipment has no planned route', 1, 5),
   ETA_DEFAULT_SPEED_KMH: Num('cruising speed assumed before (and blended with) the measured moving speed', 1, 200),
-  ETA_SPEED_TAU_S: Int('time constant of the moving-speed smoothing (long: a trip\'s pace, not the last few minutes)', 1),
+  ETA_SPEED_TAU_S: Int('memory of the typical moving pace, in moving seconds (the speed histogram fades by e over this; long: a trip\'s pace, not the last few minutes)', 1),
   ETA_NEAR_STOP_M: Num('the last and first metres of a leg, around its stops, count as town/yard driving with their own speed'),
   ETA_NEAR_STOP_SPEED_KMH: Num('speed assumed near stops before (and blended with) the measured one', 1, 200),
   ETA_THRESHOLD_S: Int('an eta_updated event is stored only when a stop\'s ETA moves by more than this'),

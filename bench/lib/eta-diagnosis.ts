@@ -62,7 +62,7 @@ function speedAccuracy(trips: readonly SimTrip[], route: Sample[], defaultMps: n
     return [label, `${h} min`, String(errors.length), `${(100 * median(errors.map(Math.abs))).toFixed(1)}%`, `${mean >= 0 ? '+' : ''}${(100 * mean).toFixed(1)}%`]
   }
   const rows = [...HORIZONS_MIN.map((h) => row('driving to the next stop', h, false)), row('still at the previous stop', 60, true)]
-  console.log('\nspeed the ETA used (smoothed, blended with the default) ÷ the truck\'s real average over the rest of the leg − 1 (planned route); < 0: ETA too late')
+  console.log('\nspeed the ETA used (the typical open-road pace, blended with the default; before the current pace is blended in) ÷ the truck\'s real average over the rest of the leg − 1 (planned route); < 0: ETA too late')
   console.log(table(['truck', 'horizon', 'samples', 'median |error|', 'mean error'], rows))
 }
 
@@ -92,7 +92,7 @@ async function settings(trips: readonly SimTrip[], route: Sample[], noRoute: Sam
   const ids = new Set(trips.map((t) => t.id))
   const mine = (xs: Sample[]) => xs.filter((s) => ids.has(s.trip))
   const variants: Array<[string, Variant, Partial<Config>]> = [
-    ...[300, 1_800, 3_600, 14_400].map((tau): [string, Variant, Partial<Config>] => [`ETA_SPEED_TAU_S ${tau}`, 'route', { ETA_SPEED_TAU_S: tau }]),
+    ...[300, 1_800, 3_600, 14_400, 86_400].map((tau): [string, Variant, Partial<Config>] => [`ETA_SPEED_TAU_S ${tau}`, 'route', { ETA_SPEED_TAU_S: tau }]),
     ['ETA_DEFAULT_SPEED_KMH 75', 'route', { ETA_DEFAULT_SPEED_KMH: 75 }],
     ...[30, 50].map((kmh): [string, Variant, Partial<Config>] => [`ETA_NEAR_STOP_SPEED_KMH ${kmh}`, 'route', { ETA_NEAR_STOP_SPEED_KMH: kmh }]),
     ...[0, 5_000].map((m): [string, Variant, Partial<Config>] => [`ETA_NEAR_STOP_M ${m}`, 'route', { ETA_NEAR_STOP_M: m }]),

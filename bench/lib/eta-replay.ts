@@ -7,7 +7,7 @@ import { haversineM } from '../../src/geo/distance.js'
 import { RouteLine } from '../../src/geo/route.js'
 import type { Fix } from '../../src/contracts/payloads.js'
 import type { ShipmentPlan } from '../../src/core/context.js'
-import type { EtaFeature } from '../../src/core/features/eta.js'
+import { typicalPace, type EtaFeature } from '../../src/core/features/eta.js'
 import type { RouteProgress } from '../../src/core/features/route.js'
 import { AssetPipeline } from '../../src/core/pipeline.js'
 import { buildProcessors, type ProcessingSettings } from '../../src/core/processors.js'
@@ -34,7 +34,7 @@ export interface Sample {
   stopsBefore: number
   /** the truck is dwelling at a stop when sampled */
   dwelling: boolean
-  /** the smoothed-speed estimate in the state then (m/s and its weight), null before any */
+  /** the open-road typical pace in the state then (m/s and the confidence in it), null before any */
   speed: { mps: number, weight: number } | null
   /** where the route feature had the truck, metres along the planned route (route variant only) */
   alongM: number | null
@@ -94,7 +94,8 @@ export async function replay(trip: SimTrip, variant: Variant, processing: Proces
       if (!fix || !state) continue // the trip had not started yet at this horizon
       const eta = state.features['eta'] as EtaFeature | undefined
       // the open-road pace: what the diagnosis compares with the truck's real average
-      const speed = eta?.open.speed ? { mps: eta.open.speed.speedMps, weight: eta.open.speed.weight } : null
+      const typical = eta ? typicalPace(eta.open) : null
+      const speed = typical ? { mps: typical.mps, weight: typical.confidence } : null
       const alongM = (state.features['route'] as RouteProgress | undefined)?.alongM ?? null
       samples.push({ ...context(trip, w.stop, w.horizonMin, fix), predicted: eta?.stops[trip.stops[w.stop]!.id]?.eta ?? null, speed, alongM })
     }

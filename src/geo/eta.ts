@@ -48,6 +48,93 @@ export function blendedSpeed(smoothedMps: number | undefined, confidence: number
   return c * smoothedMps + (1 - c) * defaultMps
 }
 
+/**
+ * Moving time (s) and distance (m) per speed bin, bins HISTOGRAM_BIN_MPS wide: each bin knows its own
+ * mean speed (metres ÷ seconds), so a steady speed comes out exactly, not rounded to a bin. Time-
+ * weighted because the mean of speed over time is distance ÷ time, what an ETA divides by. Sparse,
+ * [bin, seconds, metres] for the bins in use in bin order: it is part of the asset state, written
+ * on every fix, and a truck uses a dozen bins of forty.
+ */
+export type SpeedHistogram = Array<[number, number, number]>
+export const HISTOGRAM_BIN_MPS = 1
+/** 0–40 m/s (144 km/h); anything faster counts in the top bin */
+const TOP_BIN = 39
+
+/**
+ * Five significant digits: plenty, and short in the stored state. Relative, not to a fixed decimal,
+ * so that fading by a fraction of a percent per fix is never rounded away, however small the bin.
+ */
+function round(x: number): number {
+  if (!(x > 0)) return 0
+  const e = Math.floor(Math.log10(x)) - 4
+  // an integer times or over an exact power of ten: prints as the short decimal it is
+  return e >= 0 ? Math.round(x / 10 ** e) * 10 ** e : Math.round(x * 10 ** -e) / 10 ** -e
+}
+
+/**
+ * Adds `seconds` of moving at `speedMps`, after fading what was there by exp(−seconds / memoryS): a
+ * memory in moving time, like updateSpeed's, so a parked asset forgets nothing. Updates `hist` in
+ * place (it runs on every fix) and returns it, or a new histogram when there was none.
+ */
+export function addSpeed(hist: SpeedHistogram | undefined, speedMps: number, seconds: number, memoryS: number): SpeedHistogram {
+  const h = hist ?? []
+  if (!(seconds > 0) || !Number.isFinite(speedMps) || speedMps < 0) return h
+  const keep = Math.exp(-seconds / memoryS)
+  for (let j = h.length - 1; j >= 0; j--) {
+    const b = h[j]!
+    b[1] = round(b[1] * keep)
+    b[2] = round(b[2] * keep)
+    if (b[1] < 0.01) h.splice(j, 1) // faded out
+  }
+  const bin = Math.min(TOP_BIN, Math.floor(speedMps / HISTOGRAM_BIN_MPS))
+  let j = 0
+  while (j < h.length && h[j]![0] < bin) j++
+  if (h[j]?.[0] === bin) {
+    h[j]![1] = round(h[j]![1] + seconds)
+    h[j]![2] = round(h[j]![2] + speedMps * seconds)
+  } else h.splice(j, 0, [bin, round(seconds), round(speedMps * seconds)])
+  return h
+}
+
+/** Total (faded) moving time in the histogram, seconds. */
+export function histogramSeconds(hist: SpeedHistogram | undefined): number {
+  let total = 0
+  for (const b of hist ?? []) total += b[1]
+  return total
+}
+
+/**
+ * Time-weighted mean of the speeds between the `trim` and 1 − `trim` quantiles (0.25: the
+ * interquartile mean). Robust where a plain mean is not: a crawl in a jam, a stretch of accelerating
+ * out of a town or a yard moves a mean by however long it lasted, the interquartile mean hardly; and
+ * a delay that comes rarely but long is right-skewed, so the typical (median-like) trip, which is
+ * what a mean absolute error rewards, is faster than the mean trip. Undefined when empty.
+ */
+export function trimmedMeanSpeed(hist: SpeedHistogram | undefined, trim = 0.25): number | undefined {
+  const total = histogramSeconds(hist)
+  if (!hist || !(total > 0)) return undefined
+  const lo = trim * total, hi = (1 - trim) * total
+  let below = 0, metres = 0, seconds = 0
+  for (const [, s, m] of hist) {
+    if (below >= hi) break
+    const take = Math.max(0, Math.min(below + s, hi) - Math.max(below, lo))
+    metres += take * (m / s)
+    seconds += take
+    below += s
+  }
+  return seconds > 0 ? metres / seconds : undefined
+}
+
+/**
+ * The expected mean speed over the next `horizonS` when the current pace persists with time constant
+ * `persistS` and then reverts to the typical one (an Ornstein–Uhlenbeck view of pace): the current
+ * pace weighs (τ/H)·(1 − e^(−H/τ)), all of it for a horizon of seconds, little for an hour.
+ */
+export function horizonSpeed(currentMps: number, typicalMps: number, horizonS: number, persistS: number): number {
+  const w = horizonS > 0 ? (persistS / horizonS) * (1 - Math.exp(-horizonS / persistS)) : 1
+  return w * currentMps + (1 - w) * typicalMps
+}
+
 export interface EtaInput {
   /** metres still to drive (negative counts as 0) */
   readonly remainingM: number

@@ -1,12 +1,17 @@
 // Predicted arrival at every pending stop. Remaining distance along the planned route (or great-
 // circle × a circuity factor) is split into the open road and the last/first `nearStopM` around
-// stops (town and yard driving), each driven at its own smoothed moving speed blended with a
-// default; the planned dwell at the stops before it (and what is left of the current one) is added.
-// Against the appointment window it gives on time / at risk / late. eta_updated is emitted only
-// when a stop's ETA moves by more than the threshold (or its status changes); delay_predicted when
-// the ETA passes the window end, delay_cleared when it no longer does.
+// stops (town and yard driving; the yard the shipment started from counts as a stop), each driven at
+// its own typical pace (the interquartile mean of the moving speeds measured on such stretches)
+// blended with a default by confidence; on the leg being driven, the current pace counts as long as
+// it can be expected to last. The planned dwell at the stops before it (and what is left of the
+// current one) is added. Against the appointment window it gives on time / at risk / late.
+// eta_updated is emitted only when a stop's ETA moves by more than the threshold (or its status
+// changes); delay_predicted when the ETA passes the window end, delay_cleared when it no longer does.
 import { haversineM } from '../../geo/distance.js'
-import { blendedSpeed, etaStatus, updateSpeed, type EtaStatus, type SpeedEstimate } from '../../geo/eta.js'
+import {
+  addSpeed, blendedSpeed, etaStatus, histogramSeconds, horizonSpeed, STATIONARY_MPS, trimmedMeanSpeed, updateSpeed,
+  type EtaStatus, type SpeedEstimate, type SpeedHistogram,
+} from '../../geo/eta.js'
 import { feature, type PlanStop, type ShipmentPlan } from '../context.js'
 import type { FixProcessor, ProcessContext } from '../pipeline.js'
 import { progressOf } from './stops.js'
@@ -18,6 +23,7 @@ export interface EtaSettings {
   /** default for the stretches within nearStopM of a stop */
   nearStopSpeedMps: number
   nearStopM: number
+  /** memory of the typical pace, in moving time */
   speedTauS: number
   thresholdS: number
   atRiskS: number
@@ -25,48 +31,70 @@ export interface EtaSettings {
 
 /** Moving time after which a measured speed is fully trusted over the default. */
 const CONFIDENCE_S = 900
+/**
+ * Time constant of the current pace (updateSpeed's default): measured over the last ~5 minutes, and
+ * expected to persist about as long before it reverts to the typical pace.
+ */
+const CURRENT_TAU_S = 300
 
-interface Pace { speed: SpeedEstimate | null, movingS: number }
+/** `hist` is missing in states written before it existed; `current` is the last few minutes' pace (open road only) */
+interface Pace { hist?: SpeedHistogram, current?: SpeedEstimate | null }
 interface StopEta { eta: number | null, status: EtaStatus, emitted: number | null, emittedStatus: EtaStatus | null, delay: boolean }
-export interface EtaFeature { open: Pace, near: Pace, stops: Record<string, StopEta> }
-
-const pace = (): Pace => ({ speed: null, movingS: 0 })
+/** `origin`: where the asset stood when its shipment began (a yard: driving around it is near-stop driving) */
+export interface EtaFeature { origin?: { shipmentId: string, at: [number, number] | null }, open: Pace, near: Pace, stops: Record<string, StopEta> }
 
 export function etaProcessor(s: EtaSettings): FixProcessor {
   return {
     name: 'eta',
     process(ctx) {
       const plan = ctx.asset.shipment
-      const state = feature<EtaFeature>(ctx.next.features, 'eta', () => ({ open: pace(), near: pace(), stops: {} }))
-      learnPace(ctx, plan, state, s)
+      const state = feature<EtaFeature>(ctx.next.features, 'eta', () => ({ open: {}, near: {}, stops: {} }))
+      const cruising = learnPace(ctx, plan, state, s)
       if (!plan) { state.stops = {}; return }
       const progress = progressOf(ctx.next.features)
       if (progress.status === 'delivered' || progress.status === 'cancelled') return
-      predict(ctx, plan, state, s)
+      predict(ctx, plan, state, s, cruising)
     },
   }
 }
 
-/** Feeds the fix's speed to the open-road or the near-stop pace, whichever stretch it is on. */
-function learnPace(ctx: ProcessContext, plan: ShipmentPlan | null, state: EtaFeature, s: EtaSettings) {
+/** Feeds the fix's speed to the open-road or the near-stop pace; true when it was moving on the open road. */
+function learnPace(ctx: ProcessContext, plan: ShipmentPlan | null, state: EtaFeature, s: EtaSettings): boolean {
   const last = ctx.previous.lastFix
   const dt = last && ctx.fix.ts > last.ts ? (ctx.fix.ts - last.ts) / 1000 : 0
   const sample = ctx.fix.speed ?? (dt > 0 ? haversineM([last!.lon, last!.lat], [ctx.fix.lon, ctx.fix.lat]) / dt : undefined)
-  if (sample === undefined) return
+  if (sample === undefined) return false
   const here: [number, number] = [ctx.fix.lon, ctx.fix.lat]
-  const nearStop = plan?.stops.some((stop) => haversineM(here, [stop.lon, stop.lat]) < s.nearStopM) ?? false
+  if (plan && state.origin?.shipmentId !== plan.id) state.origin = { shipmentId: plan.id, at: sample < STATIONARY_MPS ? here : null }
+  const origin = plan ? state.origin?.at : null
+  const nearStop = (plan?.stops.some((stop) => haversineM(here, [stop.lon, stop.lat]) < s.nearStopM) ?? false) ||
+    (!!origin && haversineM(here, origin) < s.nearStopM)
   const p = nearStop ? state.near : state.open
-  p.speed = updateSpeed(p.speed ?? undefined, ctx.fix.ts, sample, { tauS: s.speedTauS })
-  if (sample >= 1) p.movingS += Math.min(dt, 300)
+  // only the open road's current pace is used (predict): near stops the leg is short anyway
+  if (!nearStop) p.current = updateSpeed(p.current ?? undefined, ctx.fix.ts, sample, { tauS: CURRENT_TAU_S })
+  if (sample < STATIONARY_MPS) return false
+  p.hist = addSpeed(p.hist, sample, Math.min(dt, 300), s.speedTauS)
+  return !nearStop
 }
 
-const speedOf = (p: Pace, fallback: number) => blendedSpeed(p.speed?.speedMps, 1 - Math.exp(-p.movingS / CONFIDENCE_S), fallback)
+/** A pace's typical speed and the confidence in it (0 → none measured yet), for the ETA and for diagnostics. */
+export function typicalPace(p: Pace): { mps: number, confidence: number } | null {
+  const mps = trimmedMeanSpeed(p.hist)
+  return mps === undefined ? null : { mps, confidence: 1 - Math.exp(-histogramSeconds(p.hist) / CONFIDENCE_S) }
+}
 
-function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: EtaSettings) {
+function speedOf(p: Pace, fallback: number) {
+  const typical = typicalPace(p)
+  return blendedSpeed(typical?.mps, typical?.confidence ?? 0, fallback)
+}
+
+function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: EtaSettings, cruising: boolean) {
   const progress = progressOf(ctx.next.features)
   const match = routeMatchOf(ctx.scratch)
   const openMps = speedOf(state.open, s.defaultSpeedMps)
   const nearMps = speedOf(state.near, s.nearStopSpeedMps)
+  // the current pace only says something while the asset is driving on the open road now
+  const currentMps = cruising && state.open.current ? state.open.current.speedMps : null
   const ts = ctx.fix.ts
   let seconds = 0
   let from: [number, number] = [ctx.fix.lon, ctx.fix.lat]
@@ -85,7 +113,10 @@ function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: 
       // arrival is the first fix inside the stop's fence, not at its centre
       const legM = Math.max(0, roadM - stop.radiusM)
       const nearM = Math.min(legM, s.nearStopM * (fromStop ? 2 : 1))
-      seconds += nearM / nearMps + (legM - nearM) / openMps
+      const openM = legM - nearM
+      // a later leg starts long after the current pace has reverted to the typical one
+      const legMps = currentMps !== null && !fromStop ? horizonSpeed(currentMps, openMps, openM / openMps, CURRENT_TAU_S) : openMps
+      seconds += nearM / nearMps + openM / legMps
       update(ctx, plan, state, stop, ts + seconds * 1000, s)
       seconds += stop.plannedDwellS
     }

@@ -1,11 +1,12 @@
 // The eta processor through the real pipeline: the open road and the last kilometres before a stop
-// are driven at their own paces, arrival is at the fence edge, and an eta_updated event is stored
-// only when the ETA moves by more than the threshold.
+// are driven at their own paces (robust to a jam, the shipment's starting yard counting as a stop),
+// the current pace counts on the leg being driven, arrival is at the fence edge, and an eta_updated
+// event is stored only when the ETA moves by more than the threshold.
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import type { Fix } from '../../../src/contracts/payloads.js'
 import type { ShipmentPlan } from '../../../src/core/context.js'
-import type { EtaFeature } from '../../../src/core/features/eta.js'
+import { typicalPace, type EtaFeature } from '../../../src/core/features/eta.js'
 import { AssetPipeline, type CoreEvent } from '../../../src/core/pipeline.js'
 import { buildProcessors } from '../../../src/core/processors.js'
 import { statefulStages } from '../../../src/core/stages/stateful.js'
@@ -25,8 +26,9 @@ const plan: ShipmentPlan = {
   stops: [{ id: 'drop', seq: 1, type: 'delivery', name: 'Drop', lat: STOP[1], lon: STOP[0], radiusM: RADIUS, windowStart: null, windowEnd: null, plannedDwellS: 0, status: 'pending', arrivedAt: null, departedAt: null }],
 }
 
-/** Drives east from START at `mps`, a fix every 30 s, for `minutes`; returns the last state and the events. */
-async function drive(mps: number, minutes: number) {
+/** Drives east from START, a fix every 30 s, at `mps(s)` (s = seconds since START, 0 = parked); returns the last state and the events. */
+async function drive(mps: number | ((s: number) => number), minutes: number) {
+  const speed = typeof mps === 'number' ? () => mps : mps
   let state: AssetState | null = null
   const events: CoreEvent[] = []
   const pipeline = new AssetPipeline(new MemoryStateStore(), statefulStages, buildProcessors(processingSettings(config)), filterSettings(config), {
@@ -35,23 +37,30 @@ async function drive(mps: number, minutes: number) {
     events: (e) => { events.push(...e) },
   }, { load: async () => ({ vehicleId: null, fences: null, shipment: plan }) })
   let at: [number, number] = START
+  let m = 0
   for (let s = 0; s <= minutes * 60; s += 30) {
-    at = destination(START, 90, mps * s)
-    const fix: Fix = { tenantId: 't', deviceId: 'd', ts: T0 + s * 1000, receivedAt: T0 + s * 1000, lon: at[0], lat: at[1], speed: mps, accuracy: 5 }
+    const v = speed(s)
+    m += s > 0 ? v * 30 : 0
+    at = destination(START, 90, m)
+    const fix: Fix = { tenantId: 't', deviceId: 'd', ts: T0 + s * 1000, receivedAt: T0 + s * 1000, lon: at[0], lat: at[1], speed: v, accuracy: 5 }
     await pipeline.submit([fix])
   }
   const eta = state!.features['eta'] as EtaFeature
   return { eta, events, at, ts: state!.lastFix!.ts }
 }
 
+const openMps = (eta: EtaFeature) => typicalPace(eta.open)!.mps
+const remainingS = (r: Awaited<ReturnType<typeof drive>>) => (r.eta.stops['drop']!.eta! - r.ts) / 1000
+
 describe('eta processor', () => {
   it('drives the open road at the learned pace and the last kilometres at the near-stop pace, to the fence edge', async () => {
     // 40 min at 25 m/s (90 km/h): far longer than the confidence time, so the measured pace rules
     const { eta, at, ts } = await drive(25, 40)
     const legM = haversineM(at, STOP) - RADIUS
-    const expected = ts + ((legM - 3000) / eta.open.speed!.speedMps + 3000 / 10) * 1000
-    expect(eta.open.speed!.speedMps).toBeGreaterThan(23)
-    expect(eta.near.speed).toBeNull() // never within 3 km of the stop yet
+    expect(openMps(eta)).toBeCloseTo(25, 1)
+    expect(typicalPace(eta.near)).toBeNull() // never within 3 km of the stop yet
+    // on the leg being driven the current pace counts too; here it is the same 25 m/s
+    const expected = ts + ((legM - 3000) / 25 + 3000 / 10) * 1000
     expect(Math.abs(eta.stops['drop']!.eta! - expected)).toBeLessThan(60_000)
     // not the default 72 km/h: the ETA follows the truck
     const withDefault = ts + ((legM - 3000) / 20 + 300) * 1000
@@ -61,8 +70,40 @@ describe('eta processor', () => {
   it('learns the near-stop pace apart from the open road', async () => {
     // 100 km at 25 m/s takes 66.7 min: the last 2 minutes are within 3 km of the stop
     const { eta } = await drive(25, 65)
-    expect(eta.near.speed).not.toBeNull()
-    expect(eta.open.movingS).toBeGreaterThan(eta.near.movingS * 10)
+    expect(typicalPace(eta.near)).not.toBeNull()
+    expect(typicalPace(eta.open)!.confidence).toBeGreaterThan(0.95)
+    expect(typicalPace(eta.near)!.confidence).toBeLessThan(0.3)
+  })
+
+  it('keeps a jam out of the typical pace: the interquartile mean, not the mean', async () => {
+    // 50 min at 25 m/s with a 10-minute crawl at 5 m/s in the middle: the mean would be ~21.7 m/s
+    const r = await drive((s) => (s > 1200 && s <= 1800 ? 5 : 25), 50)
+    expect(openMps(r.eta)).toBeCloseTo(25, 1)
+  })
+
+  it('counts driving around the yard the shipment started from as near-stop driving', async () => {
+    // parked 2 min, then 3 min at 8 m/s (within 3 km of the start), then 30 min at 25 m/s
+    const fromYard = await drive((s) => (s <= 120 ? 0 : s <= 300 ? 8 : 25), 35)
+    expect(fromYard.eta.origin?.at).not.toBeNull()
+    expect(typicalPace(fromYard.eta.near)!.mps).toBeLessThan(15) // no stop is near: it is the yard
+    expect(openMps(fromYard.eta)).toBeCloseTo(25, 1)
+    // a shipment picked up on the move has no yard to learn from
+    const onTheMove = await drive(25, 35)
+    expect(onTheMove.eta.origin?.at).toBeNull()
+    expect(typicalPace(onTheMove.eta.near)).toBeNull()
+  })
+
+  it('expects the current pace to last a few minutes, then the typical one', async () => {
+    // 40 min at 25 m/s, then 5 min at 12 m/s (11% of the time: below the interquartile range, so
+    // the typical pace stays 25 m/s); ~36 km are left, ~22 minutes at 25 m/s
+    const slow = await drive((s) => (s > 2400 ? 12 : 25), 45)
+    const steady = await drive(25, 45)
+    expect(openMps(slow.eta)).toBeCloseTo(25, 1)
+    const openS = (r: typeof slow, mps: number) => (haversineM(r.at, STOP) - RADIUS - 3000) / mps + 3000 / 10
+    // later than at the typical pace throughout, far earlier than at the current pace throughout
+    expect(remainingS(slow)).toBeGreaterThan(openS(slow, 25) + 60)
+    expect(remainingS(slow)).toBeLessThan(openS(slow, 25) + (openS(slow, 12) - openS(slow, 25)) / 3)
+    expect(Math.abs(remainingS(steady) - openS(steady, 25))).toBeLessThan(30)
   })
 
   it('stores an eta_updated event only when the ETA moves by more than the threshold', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { blendedSpeed, etaSeconds, etaStatus, updateSpeed, type SpeedEstimate } from '../../../src/geo/eta.js'
+import {
+  addSpeed, blendedSpeed, etaSeconds, etaStatus, histogramSeconds, horizonSpeed, trimmedMeanSpeed, updateSpeed, type SpeedEstimate, type SpeedHistogram,
+} from '../../../src/geo/eta.js'
 
 /** feeds [seconds, speed] samples from t = 0 */
 const feed = (samples: [number, number][], start?: SpeedEstimate, tauS = 300) =>
@@ -75,6 +77,51 @@ describe('blendedSpeed', () => {
   ])('blendedSpeed(%s, %d, %d) = %d', (smoothed, confidence, fallback, expected) => {
     expect(blendedSpeed(smoothed, confidence, fallback)).toBeCloseTo(expected, 9)
   })
+})
+
+/** adds [speed, seconds] samples to an empty histogram with a memory of `memoryS` */
+const histogram = (samples: [number, number][], memoryS = 1e12) =>
+  samples.reduce<SpeedHistogram | undefined>((h, [v, s]) => addSpeed(h, v, s, memoryS), undefined)
+
+describe('addSpeed / trimmedMeanSpeed (time-weighted speed histogram)', () => {
+  it('keeps the exact time-weighted mean, whatever the bins', () => {
+    const h = histogram([[22.3, 600], [17.8, 300]])
+    expect(histogramSeconds(h)).toBeCloseTo(900, 6)
+    expect(trimmedMeanSpeed(h, 0)).toBeCloseTo((22.3 * 600 + 17.8 * 300) / 900, 6)
+  })
+
+  it('a steady speed is its own interquartile mean, not rounded to a bin', () => {
+    expect(trimmedMeanSpeed(histogram([[22.2, 3600]]))).toBeCloseTo(22.2, 6)
+  })
+
+  it('an interquartile mean ignores a jam and a burst that a mean does not', () => {
+    // an hour at 22 m/s with 10 min crawling at 5 m/s and 5 min at 30 m/s
+    const h = histogram([[22, 2700], [5, 600], [30, 300]])
+    expect(trimmedMeanSpeed(h, 0)).toBeCloseTo((22 * 2700 + 5 * 600 + 30 * 300) / 3600, 6)
+    expect(trimmedMeanSpeed(h)).toBeCloseTo(22, 6)
+  })
+
+  it('forgets with its memory in moving time', () => {
+    const h = histogram([[10, 3600], [20, 3600]], 3600)
+    // the first hour is faded by e^-1 before the second is added
+    expect(histogramSeconds(h)).toBeCloseTo(3600 * Math.exp(-1) + 3600, 0)
+    expect(trimmedMeanSpeed(h, 0)).toBeCloseTo((10 * Math.exp(-1) + 20) / (Math.exp(-1) + 1), 1)
+  })
+
+  it('is empty until something is added; ignores nonsense; clamps beyond its top bin', () => {
+    expect(trimmedMeanSpeed(undefined)).toBeUndefined()
+    expect(histogramSeconds(addSpeed(undefined, Number.NaN, 30, 7200))).toBe(0)
+    expect(histogramSeconds(addSpeed(undefined, 20, 0, 7200))).toBe(0)
+    // 80 m/s lands in the top bin, which still knows its mean
+    expect(trimmedMeanSpeed(histogram([[80, 60], [39.5, 60]]), 0)).toBeCloseTo(59.75, 6)
+  })
+})
+
+describe('horizonSpeed (current pace persisting with time constant τ)', () => {
+  it.each<[number, number]>([[0, 1], [300, (1 - Math.exp(-1))], [3600, (300 / 3600) * (1 - Math.exp(-12))]])(
+    'over %d s the current pace weighs %d', (horizonS, w) => {
+      expect(horizonSpeed(10, 20, horizonS, 300)).toBeCloseTo(w * 10 + (1 - w) * 20, 9)
+    })
 })
 
 describe('etaSeconds', () => {
