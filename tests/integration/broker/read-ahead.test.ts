@@ -60,14 +60,19 @@ describe.runIf(postgresAvailable())('read-ahead while a commit waits (PostgreSQL
   // events (a packet handled, or new data arriving) as the read had packets, so the next two
   // single-reading writes wait for the held readings' commit.
   const held = (t0: number) => [0, 1, 2, 3, 4].map((i) => t0 + i * 1000)
+  /** The held five in one write, then two single readings in writes of their own; returns t0. */
+  async function holdFiveThenSendTwo(device: RawDevice, state: () => Promise<State>): Promise<number> {
+    const t0 = Date.now() - 60_000
+    device.send(held(t0))
+    await showsFix(state, t0 + 4000, 'the first five readings in the state')
+    device.send([t0 + 5000])
+    await device.flushed()
+    device.send([t0 + 6000])
+    return t0
+  }
   it('applies the readings that arrive behind held PUBACKs, and acknowledges them after the commit', async () => {
     await scenario('ahead-on', 64, async ({ node, device, state, stored }) => {
-      const t0 = Date.now() - 60_000
-      device.send(held(t0))
-      await showsFix(state, t0 + 4000, 'the first five readings in the state')
-      device.send([t0 + 5000])
-      await device.flushed()
-      device.send([t0 + 6000])
+      const t0 = await holdFiveThenSendTwo(device, state)
       await showsFix(state, t0 + 6000, 'the readings behind the held ones in the state')
       expect((await state()).fixCount).toBe(7)
       expect(device.acks).toEqual([])
@@ -102,12 +107,7 @@ describe.runIf(postgresAvailable())('read-ahead while a commit waits (PostgreSQL
 
   it('with MQTT_READ_AHEAD=0 the readings behind held PUBACKs wait in the socket until the commit', async () => {
     await scenario('ahead-off', 0, async ({ node, device, state }) => {
-      const t0 = Date.now() - 60_000
-      device.send(held(t0))
-      await showsFix(state, t0 + 4000, 'the first five readings in the state')
-      device.send([t0 + 5000])
-      await device.flushed()
-      device.send([t0 + 6000])
+      const t0 = await holdFiveThenSendTwo(device, state)
       await new Promise((r) => setTimeout(r, 300))
       expect((await state()).lastFix?.ts).toBe(iso(t0 + 4000))
       await locker.query('commit')
