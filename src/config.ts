@@ -28,7 +28,6 @@ export const ConfigSchema = Type.Object({
   MQTT_MAX_PAYLOAD_BYTES: Int('largest MQTT packet accepted; bigger ones close the connection', 1024, 268435455),
   MQTT_MAX_TOPIC_LEVELS: Int('deepest topic accepted', 1, 100),
   MQTT_CONNECT_TIMEOUT_MS: Int('time a socket has to send CONNECT', 100),
-  MQTT_READ_AHEAD: Int('publishes per connection whose ingestion may begin while earlier ones wait for their commit (and PUBACK); 0 turns read-ahead off', 0, 65535),
   MQTT_MAX_BATCH: Int('most readings in one telemetry batch; larger batches are dead-lettered', 1, 100000),
 
   DATABASE_URL: Opt(Str('PostgreSQL URL; when unset ReTrack runs an embedded PGlite database in DATA_DIR')),

@@ -29,10 +29,6 @@ export class Metrics {
     name: 'retrack_mqtt_acl_denials_total', help: 'refused publishes and subscriptions',
     labelNames: ['action'] as const, registers: [this.registry],
   })
-  readonly readAhead = new Counter({
-    name: 'retrack_mqtt_read_ahead_total', help: 'device publishes whose ingestion began as they arrived, before Aedes read them (the rest: read-ahead off, before CONNACK, window full)',
-    registers: [this.registry],
-  })
   readonly readingsAccepted = new Counter({
     name: 'retrack_readings_accepted_total', help: 'readings that passed every stage and updated state',
     labelNames: ['transport'] as const, registers: [this.registry],

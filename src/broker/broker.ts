@@ -16,15 +16,11 @@ import type { DeviceDirectory } from '../db/device-directory.js'
 import type { Ingestor } from '../ingest/ingestor.js'
 import type { TokenService } from '../security/tokens.js'
 import { authenticateHook } from './hooks/authenticate.js'
-import { authorizePublishHook, startEarly } from './hooks/authorize-publish.js'
+import { authorizePublishHook } from './hooks/authorize-publish.js'
 import { authorizeSubscribeHook } from './hooks/authorize-subscribe.js'
 import { limitPacketSize } from './packet-limit.js'
 import { watchPresence } from './presence.js'
 import { clusterBackends } from './cluster.js'
-import { ReadAheadConnection } from './read-ahead.js'
-
-/** bytes a connection may read ahead of Aedes before its socket is paused */
-const READ_AHEAD_BYTES = 64 * 1024
 
 export interface BrokerDeps {
   config: Config
@@ -68,17 +64,9 @@ export class MqttBroker {
     return broker
   }
 
-  /**
-   * Aedes' connection handler with the packet size limit applied to every connection, and, unless
-   * MQTT_READ_AHEAD is 0, the read-ahead connection between the socket and Aedes (read-ahead.ts).
-   */
+  /** Aedes' connection handler with the packet size limit applied to every connection. */
   private readonly handle = (stream: net.Socket | ReturnType<typeof createWebSocketStream>, request?: IncomingMessage) => {
-    const { config, ingestor } = this.deps
-    const conn = config.MQTT_READ_AHEAD > 0
-      ? new ReadAheadConnection(stream, { window: config.MQTT_READ_AHEAD, bufferBytes: READ_AHEAD_BYTES, maxPacketBytes: config.MQTT_MAX_PAYLOAD_BYTES })
-      : stream
-    const client = this.aedes.handle(conn, request)
-    if (conn instanceof ReadAheadConnection) conn.startWith(startEarly(ingestor, client))
+    const client = this.aedes.handle(stream, request)
     limitPacketSize(client, this.deps.config.MQTT_MAX_PAYLOAD_BYTES, (size) => {
       this.deps.metrics.deadLetters.inc({ code: 'PACKET_TOO_LARGE' })
       this.deps.log.warn({ clientId: client.id, size }, 'mqtt packet too large; connection closed')

@@ -2,19 +2,15 @@
 // there is ingested here, before the PUBACK: this hook is the only one Aedes runs before it acks a
 // QoS 1 message (see DESIGN.md), so calling back after the durable write is what makes "acked"
 // mean "stored". An integration may publish commands to its tenant's devices. Anything else closes
-// the connection ([MQTT-3.3.5-2]: no negative PUBACK in 3.1.1). A device's publish may already be
-// under way when the hook sees it: the read-ahead connection (read-ahead.ts) starts it as soon as
-// it arrives, through `startEarly` below, and the hook then claims that work instead.
+// the connection ([MQTT-3.3.5-2]: no negative PUBACK in 3.1.1).
 import type { Client, PublishPacket } from 'aedes'
 import { Ajv } from 'ajv'
 import { commandSchema } from '../../contracts/schemas.js'
-import { parseDeviceTopic, type ParsedDeviceTopic } from '../../contracts/topics.js'
+import { parseDeviceTopic } from '../../contracts/topics.js'
 import type { Ingestor, DeviceIdentity } from '../../ingest/ingestor.js'
 import type { Logger } from '../../logger.js'
 import type { Metrics } from '../../metrics.js'
-import { principalOf, type DevicePrincipal } from '../principal.js'
-import type { ScannedPublish } from '../publish-scanner.js'
-import { ReadAheadConnection, type StartEarly } from '../read-ahead.js'
+import { principalOf } from '../principal.js'
 
 const validateCommand = new Ajv({ strict: false }).compile(commandSchema)
 
@@ -54,43 +50,19 @@ export function authorizePublishHook(deps: AuthorizePublishDeps) {
     }
 
     if (parsed.deviceId !== principal.deviceId) return deny(client, topic, 'another device\'s topic', callback)
-    const early = client?.conn instanceof ReadAheadConnection ? client.conn.claim(packet) : undefined
-    if (early) deps.metrics.readAhead.inc()
-    const work = early ?? deviceWork(deps.ingestor, principal, parsed, packet)
-    if (typeof work === 'string') return deny(client, topic, work, callback)
+    const who: DeviceIdentity = principal
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+    let work: Promise<unknown>
+    switch (parsed.channel) {
+      case 'telemetry': work = deps.ingestor.telemetry(who, topic, payload, 'mqtt'); break
+      case 'events': work = deps.ingestor.events(who, topic, payload, 'mqtt'); break
+      case 'status': work = deps.ingestor.status(who, topic, payload); break
+      default: return deny(client, topic, 'devices do not publish commands', callback)
+    }
     // on a failed write the connection closes without PUBACK, so the device sends it again
     work.then(() => callback(null), (err: unknown) => {
       deps.log.error({ err, device: principal.deviceId }, 'durable write failed; message not acknowledged')
       callback(err instanceof Error ? err : new Error(String(err)))
     })
-  }
-}
-
-/**
- * Begins a device's publish as soon as the read-ahead connection has parsed it, when the hook
- * would let it through; anything else is left for Aedes and the hook to decide.
- */
-export function startEarly(ingestor: Ingestor, client: Client): StartEarly {
-  return (packet) => {
-    // only once Aedes has finished the CONNECT (session taken over, CONNACK written): a publish
-    // that races it takes the normal path
-    const principal = client.connected ? principalOf(client) : undefined
-    if (principal?.kind !== 'device') return undefined
-    const parsed = parseDeviceTopic(packet.topic)
-    if (!parsed || parsed.tenant !== principal.tenantSlug || parsed.deviceId !== principal.deviceId) return undefined
-    const work = deviceWork(ingestor, principal, parsed, packet)
-    return typeof work === 'string' ? undefined : work
-  }
-}
-
-/** The ingestion a device's publish on its own topic starts, or why it is refused. */
-function deviceWork(ingestor: Ingestor, principal: DevicePrincipal, parsed: ParsedDeviceTopic, packet: PublishPacket | ScannedPublish): Promise<unknown> | string {
-  const who: DeviceIdentity = principal
-  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-  switch (parsed.channel) {
-    case 'telemetry': return ingestor.telemetry(who, packet.topic, payload, 'mqtt')
-    case 'events': return ingestor.events(who, packet.topic, payload, 'mqtt')
-    case 'status': return ingestor.status(who, packet.topic, payload)
-    default: return 'devices do not publish commands'
   }
 }
