@@ -2,7 +2,8 @@
 // there is ingested here, before the PUBACK: this hook is the only one Aedes runs before it acks a
 // QoS 1 message (see DESIGN.md), so calling back after the durable write is what makes "acked"
 // mean "stored". An integration may publish commands to its tenant's devices. Anything else closes
-// the connection ([MQTT-3.3.5-2]: no negative PUBACK in 3.1.1).
+// the connection ([MQTT-3.3.5-2]: no negative PUBACK in 3.1.1). A connection's answers keep the
+// order of its publishes, whatever order their writes commit in.
 import type { Client, PublishPacket } from 'aedes'
 import { Ajv } from 'ajv'
 import { commandSchema } from '../../contracts/schemas.js'
@@ -30,6 +31,11 @@ export function authorizePublishHook(deps: AuthorizePublishDeps) {
     deps.log.warn({ clientId: client?.id, topic: topic.slice(0, 200), why }, 'mqtt publish refused')
     callback(new Denied(`publish to ${topic} refused: ${why}`))
   }
+
+  // PUBACKs must go out in the order the PUBLISHes came in [MQTT-4.6.0-2], but one connection's
+  // readings can commit out of order (several write batches are in flight at once): each answer
+  // waits for the previous one on its connection. The writes themselves start at once.
+  const lastAnswer = new WeakMap<Client, Promise<Outcome>>()
 
   return (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) => {
     const topic = packet.topic
@@ -59,10 +65,17 @@ export function authorizePublishHook(deps: AuthorizePublishDeps) {
       case 'status': work = deps.ingestor.status(who, topic, payload); break
       default: return deny(client, topic, 'devices do not publish commands', callback)
     }
-    // on a failed write the connection closes without PUBACK, so the device sends it again
-    work.then(() => callback(null), (err: unknown) => {
-      deps.log.error({ err, device: principal.deviceId }, 'durable write failed; message not acknowledged')
-      callback(err instanceof Error ? err : new Error(String(err)))
+    const outcome = work.then((): Outcome => ({ ok: true }), (err: unknown): Outcome => ({ ok: false, err }))
+    const previous = client ? lastAnswer.get(client) : undefined
+    const turn = previous ? previous.then(() => outcome) : outcome
+    if (client) lastAnswer.set(client, turn)
+    void turn.then((result) => {
+      if (result.ok) return callback(null)
+      // on a failed write the connection closes without PUBACK, so the device sends it again
+      deps.log.error({ err: result.err, device: principal.deviceId }, 'durable write failed; message not acknowledged')
+      callback(result.err instanceof Error ? result.err : new Error(String(result.err)))
     })
   }
 }
+
+type Outcome = { ok: true } | { ok: false, err: unknown }

@@ -1,6 +1,7 @@
 // The live state does not wait for the database, the acknowledgement does: with the positions table
 // locked against writes, a published reading shows in the asset state while its PUBACK is held back;
 // once the lock goes, the PUBACK arrives and the row is there. A redelivery is stored and applied once.
+// PUBACKs keep the order of the publishes even when a later reading commits first [MQTT-4.6.0-2].
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import type { MqttClient } from 'mqtt'
@@ -9,7 +10,7 @@ import { connect, deviceOptions, eventually, nodeApi, postgresAvailable, provisi
 
 interface State { fixCount: number, lastFix: { ts: string } | null }
 
-describe.runIf(postgresAvailable())('live state before the commit (PostgreSQL)', () => {
+describe.runIf(postgresAvailable())('live state before the commit, acknowledgements after it (PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>
   let node: TestNode
   let acme: Provisioned
@@ -67,5 +68,29 @@ describe.runIf(postgresAvailable())('live state before the commit (PostgreSQL)',
     expect(s.fixCount).toBe(2)
     expect(s.lastFix?.ts).toBe(new Date(ts).toISOString())
     expect(await stored()).toBe(2)
+  })
+
+  it('acknowledges in publish order when a later reading commits first', async () => {
+    const t1 = Date.now() - 20_000
+    const t2 = t1 + 1000
+    const storedAt = async (ts: number) => Number((await locker.query<{ n: string }>(
+      'select count(*) as n from positions where device_id = $1 and ts = $2', [device().id, new Date(ts)])).rows[0]!.n)
+    const waitingOnLocks = async () => Number((await locker.query<{ n: string }>(
+      "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")).rows[0]!.n)
+    await locker.query('begin')
+    // an uncommitted row with the first reading's key: that reading's insert waits for this
+    // transaction, the second's (another batch) does not
+    await locker.query('insert into positions (tenant_id, device_id, ts, lat, lon) values ($1, $2, $3, 0, 0)', [acme.tenant.id, device().id, new Date(t1)])
+    const order: number[] = []
+    const first = client.publishAsync(topic(), JSON.stringify({ ts: t1, lat: 45.78, lon: 4.84 }), { qos: 1 }).then(() => order.push(1))
+    await eventually(async () => (await waitingOnLocks()) > 0 || undefined, 5000, 'the first reading\'s insert waiting on the lock')
+    const second = client.publishAsync(topic(), JSON.stringify({ ts: t2, lat: 45.79, lon: 4.84 }), { qos: 1 }).then(() => order.push(2))
+    await eventually(async () => (await storedAt(t2)) === 1 || undefined, 5000, 'the second reading committed')
+    await new Promise((r) => setTimeout(r, 200))
+    expect(order).toEqual([]) // the second is stored, but its PUBACK waits for the first's
+    await locker.query('rollback')
+    await Promise.all([first, second])
+    expect(order).toEqual([1, 2])
+    expect(await storedAt(t1)).toBe(1)
   })
 })
