@@ -56,7 +56,7 @@ export function blendedSpeed(smoothedMps: number | undefined, confidence: number
  * on every fix, and a truck uses a dozen bins of forty.
  */
 export type SpeedHistogram = Array<[number, number, number]>
-export const HISTOGRAM_BIN_MPS = 1
+const HISTOGRAM_BIN_MPS = 1
 /** 0–40 m/s (144 km/h); anything faster counts in the top bin */
 const TOP_BIN = 39
 

@@ -38,7 +38,7 @@ const CONFIDENCE_S = 900
 const CURRENT_TAU_S = 300
 
 /** `hist` is missing in states written before it existed; `current` is the last few minutes' pace (open road only) */
-interface Pace { hist?: SpeedHistogram, current?: SpeedEstimate | null }
+interface Pace { hist?: SpeedHistogram, current?: SpeedEstimate }
 interface StopEta { eta: number | null, status: EtaStatus, emitted: number | null, emittedStatus: EtaStatus | null, delay: boolean }
 /** `origin`: where the asset stood when its shipment began (a yard: driving around it is near-stop driving) */
 export interface EtaFeature { origin?: { shipmentId: string, at: [number, number] | null }, open: Pace, near: Pace, stops: Record<string, StopEta> }
@@ -71,7 +71,7 @@ function learnPace(ctx: ProcessContext, plan: ShipmentPlan | null, state: EtaFea
     (!!origin && haversineM(here, origin) < s.nearStopM)
   const p = nearStop ? state.near : state.open
   // only the open road's current pace is used (predict): near stops the leg is short anyway
-  if (!nearStop) p.current = updateSpeed(p.current ?? undefined, ctx.fix.ts, sample, { tauS: CURRENT_TAU_S })
+  if (!nearStop) state.open.current = updateSpeed(state.open.current, ctx.fix.ts, sample, { tauS: CURRENT_TAU_S })
   if (sample < STATIONARY_MPS) return false
   p.hist = addSpeed(p.hist, sample, Math.min(dt, 300), s.speedTauS)
   return !nearStop
@@ -94,7 +94,7 @@ function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: 
   const openMps = speedOf(state.open, s.defaultSpeedMps)
   const nearMps = speedOf(state.near, s.nearStopSpeedMps)
   // the current pace only says something while the asset is driving on the open road now
-  const currentMps = cruising && state.open.current ? state.open.current.speedMps : null
+  const currentMps = cruising ? state.open.current?.speedMps ?? null : null
   const ts = ctx.fix.ts
   let seconds = 0
   let from: [number, number] = [ctx.fix.lon, ctx.fix.lat]
