@@ -1,13 +1,14 @@
 // bench:ingest — end-to-end QoS 1 ingestion through the whole pipeline (auth, validation, filter
 // stages, geofences and milestones, Redis state, positions durable in PostgreSQL before the
 // PUBACK) vs a bare Aedes broker doing nothing, same load generator, same run.
-//   npm run bench:ingest [-- --runs 3 --seconds 8 --devices 100 --window 16 --profile --only retrack --paced-rate N]
+//   npm run bench:ingest [-- --runs 3 --seconds 8 --devices 100 --window 16 --client raw|mqttjs --profile --alloc-profile --only retrack --paced-rate N]
 import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { median } from './lib/stats.js'
 import { table, printVerdicts, verdict } from './lib/report.js'
 import { REDIS_URL, createFixture, runLoad, spawnScript, stop } from './ingest/setup.js'
 import { summarizeProfile } from './ingest/profile.js'
+import { freePort, sampleAllocations } from './ingest/alloc-profile.js'
 import { pidsOf, since, snapshot } from './ingest/cpu.js'
 import { percentileOf, scrapeHistogram } from './ingest/histogram.js'
 import { execFileSync } from 'node:child_process'
@@ -15,15 +16,18 @@ import { fromRoot } from '../src/paths.js'
 
 const { values } = parseArgs({ options: {
   runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '8' }, devices: { type: 'string', default: '100' },
-  window: { type: 'string', default: '16' }, profile: { type: 'boolean', default: false },
+  window: { type: 'string', default: '16' }, client: { type: 'string', default: 'raw' }, profile: { type: 'boolean', default: false },
+  'alloc-profile': { type: 'boolean', default: false }, // one more paced run, its allocations sampled through the inspector
   only: { type: 'string' }, // 'retrack' skips the baseline (for profiling)
   'paced-rate': { type: 'string' }, // msg/s of the latency phase instead of half the measured rate (for comparisons)
 } })
+if (values.client !== 'raw' && values.client !== 'mqttjs') throw new Error(`--client must be raw or mqttjs, not ${values.client}`)
 const runs = Number(values.runs), seconds = Number(values.seconds), deviceCount = Number(values.devices), window = Number(values.window)
 
 const fixture = await createFixture(deviceCount)
 const prefix = `retrack-bench:${randomBytes(3).toString('hex')}:`
 const profileDir = values.profile ? `bench/results/profile-${Date.now()}` : null
+const inspectPort = values['alloc-profile'] ? await freePort() : null
 const children: Array<Parameters<typeof stop>[0]> = []
 try {
   // production-like: the compiled server, not TypeScript through a loader
@@ -39,6 +43,7 @@ try {
     // flags as in `npm start`; RETRACK_BENCH_NODE_FLAGS='--max-semi-space-size=16' tries others
     ...(process.env.RETRACK_BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean),
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
   ])
   children.push(retrack.child)
   const bare = await spawnScript('bench/ingest/bare-broker.ts', [], {}, /"port":(\d+)/)
@@ -56,7 +61,7 @@ try {
     let before: Record<string, number> = {}
     const timer = setTimeout(() => { before = snapshot(cpuGroups) }, 2000 + 100)
     const result = await runLoad({
-      host: '127.0.0.1', port, tenant: fixture.tenant.slug, devices: fixture.devices, window, rate, warmupMs: 2000, durationMs: seconds * 1000, baseTs: epoch,
+      host: '127.0.0.1', port, tenant: fixture.tenant.slug, devices: fixture.devices, window, rate, client: values.client as 'raw' | 'mqttjs', warmupMs: 2000, durationMs: seconds * 1000, baseTs: epoch,
       ...(probe ? { probe: { redisUrl: REDIS_URL, keyPrefix: prefix, tenantId: fixture.tenant.id } } : {}),
     }, (pid) => { loadgenPid = pid })
     clearTimeout(timer)
@@ -92,7 +97,7 @@ try {
   const pm = (f: (p: typeof pacedRuns[number]) => number | null) => median(pacedRuns.map((p) => f(p) ?? Infinity))
   const stateP99 = pm((p) => p.stateP99Ms)
 
-  console.log(`\nbench:ingest — ${deviceCount} publishers, QoS 1, ~150-byte readings, ${window} in flight each, ${runs} runs of ${seconds} s (medians)\n`)
+  console.log(`\nbench:ingest — ${deviceCount} publishers (${values.client === 'mqttjs' ? 'mqtt.js clients' : 'raw mqtt-packet sockets'}), QoS 1, ~150-byte readings, ${window} in flight each, ${runs} runs of ${seconds} s (medians)\n`)
   console.log(table(['target', 'msg/s', 'PUBACK p99 ms', 'ratio vs bare'], [
     ['bare Aedes 1.2 (baseline)', Math.round(bareRate), median(p99.bare).toFixed(1), '1.00'],
     ['ReTrack full pipeline', Math.round(retrackRate), median(p99.retrack).toFixed(1), (retrackRate / bareRate).toFixed(2)],
@@ -107,6 +112,14 @@ try {
     verdict('throughput ≥ 60% of bare QoS 1', retrackRate >= 0.6 * bareRate, `${(100 * retrackRate / bareRate).toFixed(0)}% (${Math.round(retrackRate)} vs ${Math.round(bareRate)} msg/s)`),
     verdict('p99 publish→state < 50 ms at half rate', stateP99 < 50, `${stateP99.toFixed(1)} ms (median of ${runs} runs)`),
   ])
+  if (inspectPort) {
+    // after the measured runs: sampling slows the process, so its latencies are not reported
+    const [paced, { bytes, summary }] = await Promise.all([
+      load(ports.retrack, half),
+      new Promise((r) => setTimeout(r, 3000)).then(() => sampleAllocations(inspectPort, 4000)), // past the generator's warm-up
+    ])
+    console.log(`\nallocations of the ReTrack process over 4 s at ${Math.round(paced.rate)} msg/s: ${(bytes / (paced.rate * 4) / 1024).toFixed(1)} KB per message, freed or not\n${summary}`)
+  }
   await stop(retrack.child)
   if (profileDir) console.log(`\nCPU profile of the ReTrack process (self time):\n${await summarizeProfile(profileDir)}`)
   process.exitCode = ok ? 0 : 1 // as every bench: a missed target is a failing exit, after the numbers

@@ -1,10 +1,11 @@
 // Load generator for bench:ingest, run as its own process: N MQTT 3.1.1 publishers on raw sockets
-// (mqtt-packet, no client library overhead), QoS 1, each keeping `window` messages in flight, or
-// paced to a total `rate`. Prints one JSON line: counts, achieved rate, publish→PUBACK latency.
+// (mqtt-packet, no client library overhead) or as mqtt.js clients, QoS 1, each keeping `window`
+// messages in flight, or paced to a total `rate`. Prints one JSON line: counts, achieved rate, publish→PUBACK latency.
 import net from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import mqttPacket from 'mqtt-packet'
 import { Redis } from 'ioredis'
+import mqtt from 'mqtt'
 
 export interface LoadSpec {
   host: string
@@ -13,6 +14,9 @@ export interface LoadSpec {
   devices: Array<{ id: string, secret: string }>
   /** messages in flight per publisher (max-rate mode) */
   window: number
+  /** 'raw': mqtt-packet on bare sockets (cheap, the generator costs little); 'mqttjs': one mqtt.js
+   * client per publisher, as a device or the DESIGN.md broker baselines use */
+  client?: 'raw' | 'mqttjs'
   /** total messages/s across publishers; 0 = as fast as PUBACKs allow */
   rate: number
   warmupMs: number
@@ -71,7 +75,28 @@ async function main() {
     }
     poll()
   }
-  const publishers = await Promise.all(spec.devices.map((device) => new Promise<{ send(): void }>((resolve, reject) => {
+  const acknowledged = (started: number) => {
+    if (measuring) { acked++; latencies.push(performance.now() - started) }
+  }
+  const connectMqttjs = (device: { id: string, secret: string }) => new Promise<{ send(): void }>((resolve, reject) => {
+    const topic = `tenants/${spec.tenant}/devices/${device.id}/telemetry`
+    const client = mqtt.connect({ host: spec.host, port: spec.port, protocolVersion: 4, clean: true, clientId: device.id, keepalive: 600, username: spec.tenant, password: device.secret, reconnectPeriod: 0 })
+    let seq = 0
+    const send = () => {
+      const now = performance.now()
+      seq++
+      if (measuring) sent++
+      client.publish(topic, reading(seq, spec.baseTs), { qos: 1 }, (err) => {
+        if (err) return
+        acknowledged(now)
+        if (spec.rate === 0) send()
+      })
+      if (seq % 20 === 0) watch(device.id, spec.baseTs + seq * 1000, now)
+    }
+    client.once('connect', () => resolve({ send }))
+    client.on('error', reject) // after the CONNACK a no-op: an error then shows as missing PUBACKs
+  })
+  const publishers = await Promise.all(spec.devices.map((device) => spec.client === 'mqttjs' ? connectMqttjs(device) : new Promise<{ send(): void }>((resolve, reject) => {
     const socket = net.connect({ host: spec.host, port: spec.port })
     socket.setNoDelay(true)
     const parser = mqttPacket.parser({ protocolVersion: 4 })
@@ -95,7 +120,7 @@ async function main() {
       } else if (packet.cmd === 'puback') {
         const started = inflight.get(packet.messageId!)
         inflight.delete(packet.messageId!)
-        if (measuring && started !== undefined) { acked++; latencies.push(performance.now() - started) }
+        if (started !== undefined) acknowledged(started)
         if (spec.rate === 0) send()
       }
     })

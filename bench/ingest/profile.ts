@@ -6,7 +6,7 @@ import { table } from '../lib/report.js'
 interface Node { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number }
 interface Profile { nodes: Node[], samples: number[], timeDeltas: number[] }
 
-const place = (url: string) => {
+export const place = (url: string) => {
   const nm = url.lastIndexOf('node_modules/')
   if (nm >= 0) return url.slice(nm + 13).split('/').slice(0, url.slice(nm + 13).startsWith('@') ? 2 : 1).join('/')
   const src = url.indexOf('/src/')

@@ -76,6 +76,9 @@ export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return
   const exited = new Promise((r) => child.once('exit', r))
   child.kill('SIGTERM')
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))])
+  let timer: NodeJS.Timeout | undefined
+  // the grace timer must not outlive the child: a pending one kept the bench alive a minute after its verdicts
+  await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 60_000) })])
+  clearTimeout(timer)
   if (child.exitCode === null) child.kill('SIGKILL')
 }
