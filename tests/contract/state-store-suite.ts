@@ -55,6 +55,21 @@ export function stateStoreContract(name: string, factory: StoreFactory) {
       expect((await store.get(k))?.version).toBe(2)
     })
 
+    it('answers each of many writes asked at once, across assets and on one asset, in the order asked', async () => {
+      const store = await factory.state()
+      const keys = Array.from({ length: 20 }, key)
+      const contested = key()
+      const base = withFix(emptyState(contested.tenantId, contested.deviceId), 1000)
+      const results = await Promise.all([
+        ...keys.map((k, i) => store.compareAndSet(withFix(emptyState(k.tenantId, k.deviceId), 1000 + i), 0)),
+        store.compareAndSet(base, 0), store.compareAndSet(withFix(base, 2000), 0), store.compareAndSet(withFix(base, 3000), 1),
+      ])
+      expect(results).toEqual([...keys.map(() => 'ok'), 'ok', 'conflict', 'ok'])
+      const stored = await Promise.all(keys.map((k) => store.get(k)))
+      expect(stored.map((s) => s?.lastFix?.ts)).toEqual(keys.map((_, i) => 1000 + i))
+      expect(await store.get(contested)).toMatchObject({ version: 2, lastFix: { ts: 3000 } })
+    })
+
     it('keeps per-feature state and does not let a caller mutate what is stored', async () => {
       const store = await factory.state()
       const k = key()
