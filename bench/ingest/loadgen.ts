@@ -1,6 +1,7 @@
 // Load generator for bench:ingest, run as its own process: N MQTT 3.1.1 publishers on raw sockets
 // (mqtt-packet, no client library overhead) or as mqtt.js clients, QoS 1, each keeping `window`
-// messages in flight, or paced to a total `rate`. Prints one JSON line: counts, achieved rate, publish→PUBACK latency.
+// messages in flight, or paced to a total `rate`. Prints one JSON line: counts, achieved rate,
+// publish→PUBACK latency.
 import net from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import mqttPacket from 'mqtt-packet'
@@ -15,7 +16,7 @@ export interface LoadSpec {
   /** messages in flight per publisher (max-rate mode) */
   window: number
   /** 'raw': mqtt-packet on bare sockets (cheap, the generator costs little); 'mqttjs': one mqtt.js
-   * client per publisher, as a device or the DESIGN.md broker baselines use */
+   * client per publisher, as a Node.js device would publish */
   client?: 'raw' | 'mqttjs'
   /** total messages/s across publishers; 0 = as fast as PUBACKs allow */
   rate: number
