@@ -84,6 +84,24 @@ describe('AssetPipeline', () => {
     await slowDone
   })
 
+  it('awaits an async processor before the next one runs and before the state is written', async () => {
+    const store = new MemoryStateStore()
+    let release!: () => void
+    const gate = new Promise<void>((r) => { release = r })
+    const seen: string[] = []
+    const asyncFirst: FixProcessor = { name: 'async', process: async () => { await gate; seen.push('async done') } }
+    const syncSecond: FixProcessor = { name: 'sync', process: () => { seen.push('sync') } }
+    const pipeline = new AssetPipeline(store, statefulStages, [asyncFirst, syncSecond], settings, recorder().hooks)
+    const done = pipeline.submit([fix('a', 1000)])
+    await new Promise((r) => setTimeout(r, 10))
+    expect(seen).toEqual([])
+    expect(await store.get({ tenantId: 't', deviceId: 'a' })).toBeNull()
+    release()
+    await done
+    expect(seen).toEqual(['async done', 'sync'])
+    expect(await store.get({ tenantId: 't', deviceId: 'a' })).toMatchObject({ fixCount: 1 })
+  })
+
   it('a node that dies between writing the state and storing its events loses none: the next update of the asset stores them first', async () => {
     const store = new MemoryStateStore()
     // node A writes the state of fixes 1–10 (the 10th fires an event), then "dies" storing the event
