@@ -103,8 +103,9 @@ export class AssetPipeline {
     this.queued += fixes.length
     const done = () => { this.queued -= fixes.length; this.wakeWaiters() }
     // one device's message is one asset: no Promise.all to allocate for every reading
-    const all = groups.size === 1
-      ? this.queue.push(...groups.entries().next().value!)
+    const [only] = groups.size === 1 ? groups : []
+    const all = only
+      ? this.queue.push(...only)
       : Promise.all([...groups].map(([id, group]) => this.queue.push(id, group))).then(() => undefined)
     all.then(done, done)
     return all
@@ -228,8 +229,8 @@ export class AssetPipeline {
       const previous: PreviousState = { lastFix: state.lastFix, fixCount: state.fixCount }
       const ctx: ProcessContext = { fix, previous, next: state, asset, scratch: {}, emit, effect: (e) => effects.push(e) }
       for (const processor of this.processors) {
-        // awaited only when it is async: ten awaits of undefined per fix were a tenth of the
-        // pipeline's allocations (a promise and a microtask each)
+        // awaited only when it is async: ten awaits of undefined per fix (a promise and a
+        // microtask each) were a tenth of the process's allocations
         const pending = processor.process(ctx)
         if (pending) await pending
       }
