@@ -55,7 +55,7 @@ function speedAccuracy(trips: readonly SimTrip[], route: Sample[], defaultMps: n
       const remainingM = plans.get(s.trip)!.stopAlongM![s.stop]! - STOP_RADIUS_M - s.alongM
       // dwelling: the drive starts when the truck leaves the previous stop
       const driveS = (s.truth - (dwelling ? byId.get(s.trip)!.departures[s.stop - 1]! : s.at)) / 1000
-      const usedMps = blendedSpeed(s.speed?.mps, s.speed?.weight ?? 0, defaultMps)
+      const usedMps = blendedSpeed(s.speed?.mps, s.speed?.confidence ?? 0, defaultMps)
       if (remainingM > 0 && driveS > 0) errors.push(usedMps / (remainingM / driveS) - 1)
     }
     const mean = errors.reduce((a, b) => a + b, 0) / Math.max(1, errors.length)

@@ -35,7 +35,7 @@ export interface Sample {
   /** the truck is dwelling at a stop when sampled */
   dwelling: boolean
   /** the open-road typical pace in the state then (m/s and the confidence in it), null before any */
-  speed: { mps: number, weight: number } | null
+  speed: { mps: number, confidence: number } | null
   /** where the route feature had the truck, metres along the planned route (route variant only) */
   alongM: number | null
 }
@@ -94,8 +94,7 @@ export async function replay(trip: SimTrip, variant: Variant, processing: Proces
       if (!fix || !state) continue // the trip had not started yet at this horizon
       const eta = state.features['eta'] as EtaFeature | undefined
       // the open-road pace: what the diagnosis compares with the truck's real average
-      const typical = eta ? typicalPace(eta.open) : null
-      const speed = typical ? { mps: typical.mps, weight: typical.confidence } : null
+      const speed = eta ? typicalPace(eta.open) : null
       const alongM = (state.features['route'] as RouteProgress | undefined)?.alongM ?? null
       samples.push({ ...context(trip, w.stop, w.horizonMin, fix), predicted: eta?.stops[trip.stops[w.stop]!.id]?.eta ?? null, speed, alongM })
     }
