@@ -127,7 +127,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const ports = await broker.listen()
       mqttPort = ports.tcpPort
       phases.accept.push(() => broker?.close())
-      log.info({ port: ports.tcpPort, tls: ports.tlsPort, cluster: Boolean(config.REDIS_URL) }, 'MQTT broker listening')
+      log.info({ port: ports.tcpPort, tls: ports.tlsPort, cluster: broker.clustered }, 'MQTT broker listening')
       // stored events on tenants/{slug}/events/{type} for integrations, from the node that stored them
       const mqtt = broker
       const slugs = new TenantSlugs(db.pool)

@@ -38,6 +38,8 @@ export class MqttBroker {
   tlsPort: number | null = null
   private wss: WebSocketServer | null = null
   private closeBackends: () => Promise<void> = async () => {}
+  /** sessions and subscriptions are shared with other nodes through Redis (MQTT_CLUSTER) */
+  clustered = false
 
   private constructor(readonly aedes: Aedes, private readonly deps: BrokerDeps) {}
 
@@ -58,6 +60,7 @@ export class MqttBroker {
     })
     const broker = new MqttBroker(aedes, deps)
     broker.closeBackends = backends.close
+    broker.clustered = backends.clustered
     watchPresence(aedes, deps.presence, metrics, log_)
     aedes.on('clientError', (client: Client, err: Error) => log_.debug({ clientId: client.id, err: err.message }, 'mqtt client error'))
     aedes.on('connectionError', (client: Client, err: Error) => log_.debug({ clientId: client.id, err: err.message }, 'mqtt connection error'))

@@ -13,6 +13,8 @@ import type { Config } from '../config.js'
 
 export interface ClusterBackends {
   options: Pick<AedesOptions, 'mq' | 'persistence'>
+  /** subscriptions and sessions are shared through Redis (false: this node's memory only) */
+  clustered: boolean
   /** after Aedes closed (it closes the emitter itself) */
   close: () => Promise<void>
 }
@@ -29,12 +31,13 @@ class RedisPersistence extends AsyncPersistence {
 
 export function clusterBackends(config: Pick<Config, 'REDIS_URL' | 'MQTT_CLUSTER'>): ClusterBackends {
   if (config.MQTT_CLUSTER === 'on' && !config.REDIS_URL) throw new Error('MQTT_CLUSTER=on needs REDIS_URL')
-  if (!config.REDIS_URL || config.MQTT_CLUSTER === 'off') return { options: {}, close: async () => {} }
+  if (!config.REDIS_URL || config.MQTT_CLUSTER === 'off') return { options: {}, clustered: false, close: async () => {} }
   const url = config.REDIS_URL
   const mq = mqemitterRedis({ subConn: new Redis(url), pubConn: new Redis(url) })
   const persistence = new RedisPersistence({ conn: new Redis(url) })
   return {
     options: { mq, persistence },
+    clustered: true,
     close: () => persistence.destroy(),
   }
 }
