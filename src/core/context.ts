@@ -47,7 +47,8 @@ export interface AssetContext {
 }
 
 export interface AssetContextLoader {
-  load(key: AssetKey): Promise<AssetContext>
+  /** a context the adapter already holds may come back as is: the pipeline awaits only a promise */
+  load(key: AssetKey): AssetContext | Promise<AssetContext>
 }
 
 export const noContext: AssetContext = { vehicleId: null, fences: null, shipment: null }

@@ -52,9 +52,14 @@ export interface DropContext {
   readonly emit: (event: CoreEvent) => void
 }
 
+/**
+ * A feature or detector. Synchronous by contract: what it needs from outside (fences, the shipment
+ * plan) is in `ctx.asset`, loaded once per batch before any processor runs, so a processor is a
+ * function of the fix, the state and that context, and a batch runs without yielding.
+ */
 export interface FixProcessor {
   readonly name: string
-  process(ctx: ProcessContext): void | Promise<void>
+  process(ctx: ProcessContext): void
   dropped?(ctx: DropContext): void
 }
 
@@ -88,7 +93,7 @@ export class AssetPipeline {
     private readonly processors: readonly FixProcessor[],
     private readonly settings: FilterSettings,
     private readonly hooks: PipelineHooks,
-    private readonly contexts: AssetContextLoader = { load: async () => noContext },
+    private readonly contexts: AssetContextLoader = { load: () => noContext },
   ) {}
 
   /** Queues fixes (any mix of assets); resolves when all of them are processed. */
@@ -158,12 +163,18 @@ export class AssetPipeline {
 
   /**
    * The asset's state to build on, private to this batch. The copy this node wrote last is reused
-   * when it has one (no read, no parse: serializing the state was the pipeline's largest cost);
-   * when another node wrote since, the compare-and-set says so and the retry reads the store.
+   * when it has one (no read, no parse: serializing the state was the pipeline's largest cost),
+   * and then returned as is, without a promise; when another node wrote since, the
+   * compare-and-set says so and the retry reads the store.
    */
-  private async stateFor(key: AssetKey, id: string, attempt: number): Promise<AssetState> {
+  private stateFor(key: AssetKey, id: string, attempt: number): AssetState | Promise<AssetState> {
     const cached = attempt === 1 ? this.written.get(id) : undefined
     this.written.delete(id)
+    return cached && !cached.outbox ? cached : this.settled(key, cached)
+  }
+
+  /** The state read from the store (or `cached`), its outbox stored first if a writer left one. */
+  private async settled(key: AssetKey, cached: AssetState | undefined): Promise<AssetState> {
     const state = cached ?? await this.store.get(key) ?? emptyState(key.tenantId, key.deviceId)
     // left by a writer that stopped before storing them (or failed to): store them before moving on
     if (state.outbox) await this.release(state)
@@ -186,11 +197,15 @@ export class AssetPipeline {
 
   private async process(key: AssetKey, fixes: Fix[]): Promise<void> {
     const id = `${key.tenantId}:${key.deviceId}`
-    const asset = await this.contexts.load(key)
+    // the context and the state are nearly always in memory: awaited only when they are not (an
+    // await of a value at hand still costs a promise and a microtask, per batch)
+    const loading = this.contexts.load(key)
+    const asset = loading instanceof Promise ? await loading : loading
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const state = await this.stateFor(key, id, attempt)
+      const reading = this.stateFor(key, id, attempt)
+      const state = reading instanceof Promise ? await reading : reading
       const version = state.version
-      const outcome = await this.apply(state, fixes, asset)
+      const outcome = this.apply(state, fixes, asset)
       const changed = outcome.accepted.length > 0 || outcome.events.length > 0
       if (changed && (outcome.events.length > 0 || outcome.effects.length > 0)) outcome.state.outbox = { events: outcome.events, effects: outcome.effects }
       if (changed && await this.store.compareAndSet(outcome.state, version) !== 'ok') {
@@ -201,18 +216,19 @@ export class AssetPipeline {
       outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
       if (!changed) return
       this.hooks.accepted(outcome.accepted, outcome.state)
-      await this.release(outcome.state)
+      if (outcome.state.outbox) await this.release(outcome.state)
       return
     }
     throw new Error(`asset ${key.deviceId}: state kept changing under ${MAX_ATTEMPTS} attempts`)
   }
 
-  private async apply(state: AssetState, fixes: Fix[], asset: AssetContext) {
+  private apply(state: AssetState, fixes: Fix[], asset: AssetContext) {
     const accepted: Fix[] = []
     const events: CoreEvent[] = []
     const effects: CoreEffect[] = []
     const drops: Array<{ fix: Fix, reason: DropReason, detail?: string | undefined }> = []
     const emit = (e: CoreEvent) => { events.push(e) }
+    const effect = (e: CoreEffect) => { effects.push(e) }
     for (const fix of fixes) {
       const verdict = this.judge(fix, state)
       if (verdict) {
@@ -227,13 +243,8 @@ export class AssetPipeline {
       // one working copy per batch, changed fix by fix (cloning the state per fix was the
       // pipeline's largest cost, see docs/performance.md); processors compare against `previous`
       const previous: PreviousState = { lastFix: state.lastFix, fixCount: state.fixCount }
-      const ctx: ProcessContext = { fix, previous, next: state, asset, scratch: {}, emit, effect: (e) => effects.push(e) }
-      for (const processor of this.processors) {
-        // awaited only when it is async: ten awaits of undefined per fix (a promise and a
-        // microtask each) were a tenth of the process's allocations
-        const pending = processor.process(ctx)
-        if (pending) await pending
-      }
+      const ctx: ProcessContext = { fix, previous, next: state, asset, scratch: {}, emit, effect }
+      for (const processor of this.processors) processor.process(ctx)
       state.lastFix = toLastFix(fix)
       state.fixCount = previous.fixCount + 1
       accepted.push(fix)

@@ -13,8 +13,11 @@ import type { DeviceDirectory } from './device-directory.js'
 
 const ACTIVE: ShipmentStatus[] = ['assigned', 'in_transit', 'at_stop', 'exception']
 
-interface Cached<T> { value: Promise<T>, at: number, refreshing?: boolean }
+/** `resolved` is set once `value` has resolved (boxed: a tenant without fences caches null) */
+interface Cached<T> { value: Promise<T>, at: number, refreshing?: boolean, resolved?: { value: T } }
 interface Carried { vehicleId: string | null, shipment: ShipmentPlan | null }
+
+const contextOf = (fences: GeofenceIndex | null, { vehicleId, shipment }: Carried): AssetContext => ({ vehicleId, fences, shipment })
 
 export class DbAssetContextLoader implements AssetContextLoader {
   private readonly fences = new Map<string, Cached<GeofenceIndex | null>>()
@@ -22,12 +25,12 @@ export class DbAssetContextLoader implements AssetContextLoader {
 
   constructor(private readonly pool: pg.Pool, private readonly directory: DeviceDirectory, private readonly log: Logger, private readonly ttlMs = 30_000) {}
 
-  async load(key: AssetKey): Promise<AssetContext> {
-    const [fences, { vehicleId, shipment }] = await Promise.all([
-      this.cached(this.fences, key.tenantId, () => this.loadFences(key.tenantId)),
-      this.cached(this.plans, `${key.tenantId}:${key.deviceId}`, () => this.loadCarried(key)),
-    ])
-    return { vehicleId, fences, shipment }
+  load(key: AssetKey): AssetContext | Promise<AssetContext> {
+    const fences = this.cached(this.fences, key.tenantId, () => this.loadFences(key.tenantId))
+    const carried = this.cached(this.plans, `${key.tenantId}:${key.deviceId}`, () => this.loadCarried(key))
+    // both in memory, the case of nearly every batch: no promise to allocate and await
+    if (fences.resolved && carried.resolved) return contextOf(fences.resolved.value, carried.resolved.value)
+    return Promise.all([fences.value, carried.value]).then(([f, c]) => contextOf(f, c))
   }
 
   /** Forget what is cached for a tenant (fences changed, a shipment changed). */
@@ -36,23 +39,23 @@ export class DbAssetContextLoader implements AssetContextLoader {
     if (what !== 'fences') for (const k of this.plans.keys()) if (k.startsWith(`${tenantId}:`)) this.plans.delete(k)
   }
 
-  private cached<T>(cache: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  private cached<T>(cache: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Cached<T> {
     const hit = cache.get(key)
     if (hit) {
       if (Date.now() - hit.at >= this.ttlMs && !hit.refreshing) this.refresh(cache, key, hit, load)
-      return hit.value
+      return hit
     }
     const entry: Cached<T> = { value: load(), at: Date.now() }
-    entry.value.catch(() => { if (cache.get(key) === entry) cache.delete(key) })
+    entry.value.then((value) => { entry.resolved = { value } }, () => { if (cache.get(key) === entry) cache.delete(key) })
     cache.set(key, entry)
-    return entry.value
+    return entry
   }
 
   /** Replaces `hit` when the fresh value is in, unless it was invalidated meanwhile (then the next load reads anew). */
   private refresh<T>(cache: Map<string, Cached<T>>, key: string, hit: Cached<T>, load: () => Promise<T>) {
     hit.refreshing = true
     load().then((value) => {
-      if (cache.get(key) === hit) cache.set(key, { value: Promise.resolve(value), at: Date.now() })
+      if (cache.get(key) === hit) cache.set(key, { value: Promise.resolve(value), at: Date.now(), resolved: { value } })
     }, (err: unknown) => {
       hit.refreshing = false
       this.log.warn({ err, key }, 'refreshing an asset context failed: the cached one stays in use')

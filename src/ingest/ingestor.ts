@@ -79,14 +79,14 @@ export class Ingestor {
       }
       kept.push(fix)
     })
-    const durable = Promise.all([
-      this.deps.sinks.positions.write(kept),
-      this.deadLetter(who, topic, payload, decoded.rejections),
-    ])
+    const stored = this.deps.sinks.positions.write(kept)
+    // most messages have nothing to dead-letter: no second promise and no Promise.all for them
+    const durable = decoded.rejections.length === 0 ? stored
+      : Promise.all([stored, this.deadLetter(who, topic, payload, decoded.rejections)]).then(([fresh]) => fresh)
     if (kept.length > 0) {
       this.deps.pipeline.submit(kept).catch((err: unknown) => this.deps.log.error({ err, device: who.deviceId }, 'pipeline failed'))
     }
-    const [fresh] = await durable
+    const fresh = await durable
     const newFixes = kept.filter((_, i) => fresh[i])
     outcome.accepted = newFixes.length
     outcome.duplicates = kept.length - newFixes.length

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Fix } from '../../../src/contracts/payloads.js'
+import { noContext } from '../../../src/core/context.js'
 import { AssetPipeline, type CoreEvent, type FixProcessor, type PipelineHooks } from '../../../src/core/pipeline.js'
 import { statefulStages } from '../../../src/core/stages/stateful.js'
 import { MemoryStateStore } from '../../../src/state/memory.js'
@@ -75,31 +76,47 @@ describe('AssetPipeline', () => {
     const store = new MemoryStateStore()
     let release!: () => void
     const gate = new Promise<void>((r) => { release = r })
-    const slow: FixProcessor = { name: 'slow', process: async (ctx) => { if (ctx.fix.deviceId === 'slow') await gate } }
-    const pipeline = new AssetPipeline(store, statefulStages, [slow], settings, recorder().hooks)
+    // the slow asset's context takes until the gate opens (a database read, say)
+    const contexts = { load: async (key: { deviceId: string }) => { if (key.deviceId === 'slow') await gate; return noContext } }
+    const pipeline = new AssetPipeline(store, statefulStages, [], settings, recorder().hooks, contexts)
     const slowDone = pipeline.submit([fix('slow', 1000)])
     await pipeline.submit([fix('fast', 1000)])
     expect(await store.get({ tenantId: 't', deviceId: 'fast' })).toMatchObject({ fixCount: 1 })
+    expect(await store.get({ tenantId: 't', deviceId: 'slow' })).toBeNull()
     release()
     await slowDone
+    expect(await store.get({ tenantId: 't', deviceId: 'slow' })).toMatchObject({ fixCount: 1 })
   })
 
-  it('awaits an async processor before the next one runs and before the state is written', async () => {
+  it('gives processors the asset context whether the loader answers at once or with a promise', async () => {
+    const seen: Array<string | null> = []
+    const vehicle: FixProcessor = { name: 'vehicle', process: (ctx) => { seen.push(ctx.asset.vehicleId) } }
+    let calls = 0
+    // the first load goes to the database, later ones come from the adapter's cache
+    const contexts = { load: () => (++calls === 1 ? Promise.resolve({ ...noContext, vehicleId: 'v1' }) : { ...noContext, vehicleId: 'v1' }) }
+    const pipeline = new AssetPipeline(new MemoryStateStore(), statefulStages, [vehicle], settings, recorder().hooks, contexts)
+    await pipeline.submit([fix('a', 1000)])
+    await pipeline.submit([fix('a', 2000)])
+    expect(calls).toBe(2)
+    expect(seen).toEqual(['v1', 'v1'])
+  })
+
+  it('a node whose event store failed stores those events before its next update of the asset', async () => {
     const store = new MemoryStateStore()
-    let release!: () => void
-    const gate = new Promise<void>((r) => { release = r })
-    const seen: string[] = []
-    const asyncFirst: FixProcessor = { name: 'async', process: async () => { await gate; seen.push('async done') } }
-    const syncSecond: FixProcessor = { name: 'sync', process: () => { seen.push('sync') } }
-    const pipeline = new AssetPipeline(store, statefulStages, [asyncFirst, syncSecond], settings, recorder().hooks)
-    const done = pipeline.submit([fix('a', 1000)])
-    await new Promise((r) => setTimeout(r, 10))
-    expect(seen).toEqual([])
-    expect(await store.get({ tenantId: 't', deviceId: 'a' })).toBeNull()
-    release()
-    await done
-    expect(seen).toEqual(['async done', 'sync'])
-    expect(await store.get({ tenantId: 't', deviceId: 'a' })).toMatchObject({ fixCount: 1 })
+    const stored: string[] = []
+    let failing = true
+    const pipeline = new AssetPipeline(store, statefulStages, [everyTenth], settings, {
+      dropped: () => undefined, accepted: () => undefined,
+      events: (events) => {
+        if (failing) throw new Error('event store down')
+        stored.push(...events.map((e) => e.dedupeKey))
+      },
+    })
+    await expect(pipeline.submit(Array.from({ length: 10 }, (_, i) => fix('a', 1_000_000 + i * 1000)))).rejects.toThrow(/down/)
+    failing = false
+    // the same node, with its own copy of the state it wrote: the events left in it go first
+    await pipeline.submit(Array.from({ length: 10 }, (_, i) => fix('a', 1_010_000 + i * 1000)))
+    expect(stored).toEqual(['tenth:1009000', 'tenth:1019000'])
   })
 
   it('a node that dies between writing the state and storing its events loses none: the next update of the asset stores them first', async () => {
