@@ -135,20 +135,6 @@ export function horizonSpeed(currentMps: number, typicalMps: number, horizonS: n
   return w * currentMps + (1 - w) * typicalMps
 }
 
-export interface EtaInput {
-  /** metres still to drive (negative counts as 0) */
-  readonly remainingM: number
-  readonly speedMps: number
-  /** planned dwell at the stops before this one, seconds */
-  readonly dwellS?: number
-}
-
-/** Seconds until arrival: driving time plus dwell; undefined when the speed is not positive. */
-export function etaSeconds({ remainingM, speedMps, dwellS = 0 }: EtaInput): number | undefined {
-  if (!(speedMps > 0) || !Number.isFinite(remainingM)) return undefined
-  return Math.max(0, remainingM) / speedMps + Math.max(0, dwellS)
-}
-
 export type EtaStatus = 'on_time' | 'at_risk' | 'late' | 'unknown'
 
 /**

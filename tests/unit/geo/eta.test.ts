@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  addSpeed, blendedSpeed, etaSeconds, etaStatus, histogramSeconds, horizonSpeed, trimmedMeanSpeed, updateSpeed, type SpeedEstimate, type SpeedHistogram,
+  addSpeed, blendedSpeed, etaStatus, histogramSeconds, horizonSpeed, trimmedMeanSpeed, updateSpeed, type SpeedEstimate, type SpeedHistogram,
 } from '../../../src/geo/eta.js'
 
 /** feeds [seconds, speed] samples from t = 0 */
@@ -122,18 +122,6 @@ describe('horizonSpeed (current pace persisting with time constant τ)', () => {
     'over %d s the current pace weighs %d', (horizonS, w) => {
       expect(horizonSpeed(10, 20, horizonS, 300)).toBeCloseTo(w * 10 + (1 - w) * 20, 9)
     })
-})
-
-describe('etaSeconds', () => {
-  it.each<[string, number, number, number | undefined, number | undefined]>([
-    ['10 km at 10 m/s', 10_000, 10, undefined, 1000],
-    ['plus 10 min dwell before', 10_000, 10, 600, 1600],
-    ['already there', -5, 10, 300, 300],
-    ['no speed', 10_000, 0, 0, undefined],
-    ['negative speed', 10_000, -3, 0, undefined],
-  ])('%s', (_, remainingM, speedMps, dwellS, expected) => {
-    expect(etaSeconds({ remainingM, speedMps, dwellS })).toBe(expected)
-  })
 })
 
 describe('etaStatus (window 10:00–11:00, at risk 10 min before the end)', () => {
