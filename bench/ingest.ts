@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { median } from './lib/stats.js'
 import { table, printVerdicts, verdict } from './lib/report.js'
-import { REDIS_URL, createFixture, runLoad, spawnScript, stop } from './ingest/setup.js'
+import { REDIS_URL, createFixture, runLoad } from './ingest/setup.js'
+import { startChild } from './lib/children.js'
+import { runBench } from './lib/cleanup.js'
 import { summarizeProfile } from './ingest/profile.js'
 import { freePort, sampleAllocations } from './ingest/alloc-profile.js'
 import { pidsOf, since, snapshot } from './ingest/cpu.js'
@@ -24,37 +26,31 @@ const { values } = parseArgs({ options: {
 if (values.client !== 'raw' && values.client !== 'mqttjs') throw new Error(`--client must be raw or mqttjs, not ${values.client}`)
 const runs = Number(values.runs), seconds = Number(values.seconds), deviceCount = Number(values.devices), window = Number(values.window)
 
-const fixture = await createFixture(deviceCount)
-const prefix = `retrack-bench:${randomBytes(3).toString('hex')}:`
-const profileDir = values.profile ? `bench/results/profile-${Date.now()}` : null
-const inspectPort = values['alloc-profile'] ? await freePort() : null
-const children: Array<Parameters<typeof stop>[0]> = []
-try {
+await runBench(async () => {
+  const fixture = await createFixture(deviceCount)
+  const prefix = `retrack-bench:${randomBytes(3).toString('hex')}:`
+  const profileDir = values.profile ? `bench/results/profile-${Date.now()}` : null
+  const inspectPort = values['alloc-profile'] ? await freePort() : null
   // production-like: the compiled server, not TypeScript through a loader
   console.error('building dist/ …')
   execFileSync(process.execPath, [fromRoot('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: fromRoot(), stdio: 'inherit' })
-  const retrack = await spawnScript('dist/src/main.js', [], {
+  const retrack = await startChild('retrack', 'dist/src/main.js', { ready: /"http":(\d+),"mqtt":(\d+)/, env: {
     DATABASE_URL: fixture.url, REDIS_URL, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'info', LOG_PRETTY: 'false', NODE_ENV: 'production',
     JWT_SECRET: randomBytes(32).toString('hex'), HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', MQTT_PORT: '0',
     OFFLINE_SWEEP_S: '3600', MQTT_CLUSTER: process.env.MQTT_CLUSTER ?? 'off',
     // RETRACK_BENCH_ENV='{"INGEST_BATCH_MAX":"250"}' tries other settings without editing this file
     ...(process.env.RETRACK_BENCH_ENV ? JSON.parse(process.env.RETRACK_BENCH_ENV) as Record<string, string> : {}),
-  }, /"http":(\d+),"mqtt":(\d+)/, [
+  }, nodeFlags: [
     // flags as in `npm start`; RETRACK_BENCH_NODE_FLAGS='--max-semi-space-size=16' tries others
     ...(process.env.RETRACK_BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean),
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
     ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
-  ])
-  children.push(retrack.child)
-  const bare = await spawnScript('bench/ingest/bare-broker.ts', [], {}, /"port":(\d+)/)
-  children.push(bare.child)
+  ] })
+  const bare = await startChild('bare broker', 'bench/ingest/bare-broker.ts', { ready: /"port":(\d+)/ })
   const ports = { retrack: Number(retrack.match[2]), bare: Number(bare.match[1]) }
 
   let epoch = Date.now() - 6 * 86_400_000 // every run's readings are newer than the last run's
-  let loadgenPid = 0
-  const cpuGroups = {
-    retrack: () => [retrack.child.pid!], loadgen: () => [loadgenPid], postgres: () => pidsOf('postgres:'), redis: () => pidsOf('redis-server'),
-  }
+  const cpuGroups = { retrack: () => [retrack.child.pid], postgres: () => pidsOf('postgres:'), redis: () => pidsOf('redis-server') }
   const cpuShares: Array<Record<string, number>> = []
   const load = async (port: number, rate: number, probe = false) => {
     epoch += 12 * 3_600_000
@@ -63,9 +59,9 @@ try {
     const result = await runLoad({
       host: '127.0.0.1', port, tenant: fixture.tenant.slug, devices: fixture.devices, window, rate, client: values.client as 'raw' | 'mqttjs', warmupMs: 2000, durationMs: seconds * 1000, baseTs: epoch,
       ...(probe ? { probe: { redisUrl: REDIS_URL, keyPrefix: prefix, tenantId: fixture.tenant.id } } : {}),
-    }, (pid) => { loadgenPid = pid })
+    })
     clearTimeout(timer)
-    if (port === ports.retrack && rate === 0) cpuShares.push(since(before, snapshot(cpuGroups), seconds))
+    if (port === ports.retrack && rate === 0) cpuShares.push({ ...since(before, snapshot(cpuGroups), seconds), loadgen: result.cpuCores })
     return result
   }
 
@@ -120,10 +116,8 @@ try {
     ])
     console.log(`\nallocations of the ReTrack process over 4 s at ${Math.round(paced.rate)} msg/s: ${(bytes / (paced.rate * 4) / 1024).toFixed(1)} KB per message, freed or not\n${summary}`)
   }
-  await stop(retrack.child)
+  // the CPU profile is written as the process exits: give it time to drain and write it
+  await retrack.child.stop(60_000)
   if (profileDir) console.log(`\nCPU profile of the ReTrack process (self time):\n${await summarizeProfile(profileDir)}`)
-  process.exitCode = ok ? 0 : 1 // as every bench: a missed target is a failing exit, after the numbers
-} finally {
-  for (const c of children) await stop(c)
-  await fixture.drop()
-}
+  return ok // as every bench: a missed target is a failing exit, after the numbers
+})

@@ -42,6 +42,8 @@ export interface LoadResult {
   probed: number
   /** this generator's own event-loop delay p99 while measuring (ms): its share of the latencies above */
   loopP99Ms: number
+  /** CPU this generator used while measuring, in cores (its own account: it has exited before the bench could read /proc) */
+  cpuCores: number
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec
@@ -148,8 +150,10 @@ async function main() {
   const loop = monitorEventLoopDelay({ resolution: 5 })
   loop.enable()
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   await new Promise((r) => setTimeout(r, spec.durationMs))
   measuring = false
+  const cpu = process.cpuUsage(cpu0)
   loop.disable()
   const seconds = (performance.now() - t0) / 1000
   if (pacer) clearInterval(pacer)
@@ -161,6 +165,7 @@ async function main() {
   const result: LoadResult = {
     connected: publishers.length, sent, acked, seconds, rate: acked / seconds, p50Ms: at(0.5), p99Ms: at(0.99),
     stateP50Ms: st(0.5), stateP99Ms: st(0.99), probed: stateLatencies.length, loopP99Ms: loop.percentile(99) / 1e6,
+    cpuCores: (cpu.user + cpu.system) / 1e6 / seconds,
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
   process.exit(0)

@@ -1,13 +1,13 @@
 // Child processes for benches that need a system under test or load generators in their own
-// process: `node [flags] --import tsx <script>` with an IPC channel, stdout watched for a ready line
-// (and then drained, so a chatty child never blocks on a full pipe). Every child is registered for
-// cleanup the moment it exists.
+// process: `node [flags] [--import tsx] <script>` with an IPC channel (TypeScript through tsx,
+// compiled JavaScript as is), stdout watched for a ready line (and then drained, so a chatty child
+// never blocks on a full pipe). Every child is registered for cleanup the moment it exists.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fromRoot } from '../../src/paths.js'
 import { onCleanup } from './cleanup.js'
 
 export interface ChildOptions {
-  /** node flags before the script, e.g. ['--expose-gc'] (tsx is added) */
+  /** node flags before the script, e.g. ['--expose-gc'] (tsx is added for a .ts script) */
   nodeFlags?: string[]
   /** modules preloaded after tsx (`--import`), e.g. a debug hook */
   imports?: string[]
@@ -57,7 +57,8 @@ export class Child {
 }
 
 export function startChild(name: string, script: string, options: ChildOptions): Promise<{ child: Child, match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', ...(options.imports ?? []).flatMap((m) => ['--import', fromRoot(m)]), fromRoot(script), ...(options.args ?? [])], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : []
+  const proc = spawn(process.execPath, [...(options.nodeFlags ?? []), ...loader, ...(options.imports ?? []).flatMap((m) => ['--import', fromRoot(m)]), fromRoot(script), ...(options.args ?? [])], {
     cwd: fromRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
   // both piped by the stdio option above
@@ -72,16 +73,17 @@ export function startChild(name: string, script: string, options: ChildOptions):
       const match = options.ready.exec(seen)
       if (match) { cleanup(); resolve({ child, match }) }
     }
+    // 'close', not 'exit': a child that prints its answer and exits must have its output read first
     const onExit = (code: number | null) => fail(new Error(`${name} exited (${code}) before it was ready\n${child.output}`))
     const cleanup = () => {
       clearTimeout(timer)
       stdout.off('data', onData)
       stderr.off('data', onData)
-      proc.off('exit', onExit)
+      proc.off('close', onExit)
     }
     const fail = (err: Error) => { cleanup(); void child.stop(0); reject(err) }
     stdout.on('data', onData)
     stderr.on('data', onData)
-    proc.once('exit', onExit)
+    proc.once('close', onExit)
   })
 }
