@@ -78,9 +78,17 @@ describe('simulator → ReTrack', () => {
     expect(letters.every((l) => l.reason.length > 0)).toBe(true)
   })
 
-  it('batches sent after coverage gaps were applied in event-time order: no fix was late', async () => {
+  it('batches sent after coverage gaps were applied in event-time order: late only what was sent again after a lost PUBACK', async () => {
     const dropped = await node.server.metrics.registry.getSingleMetricAsString('retrack_readings_dropped_total')
-    expect(dropped).not.toMatch(/reason="late"} [1-9]/)
+    const late = Number(/reason="late"} (\d+)/.exec(dropped)?.[1] ?? 0)
+    const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { devices: Array<{ fixes: { batches: number, requeued: number } }> }
+    expect(truth.devices.reduce((n, d) => n + d.fixes.batches, 0)).toBeGreaterThan(0)
+    // an abrupt drop can lose the PUBACK of a reading ReTrack already stored and applied; the
+    // simulator then sends it again in its next backlog batch, behind the asset's state by then:
+    // 'late' by design (stored once, applied once). A backlog applied out of order would make
+    // whole batches late, far more than the few readings re-sent.
+    const resent = truth.devices.reduce((n, d) => n + d.fixes.requeued, 0)
+    expect(late).toBeLessThanOrEqual(resent)
     const stored = await q<{ n: number }>('select count(*)::int n from positions')
     expect(stored[0]!.n).toBeGreaterThan(500)
   })
