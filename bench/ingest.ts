@@ -110,11 +110,14 @@ await runBench(async () => {
   ])
   if (inspectPort) {
     // after the measured runs: sampling slows the process, so its latencies are not reported
-    const [paced, { bytes, summary }] = await Promise.all([
+    // per message: ÷ the readings the server accepted while it was sampled (its own counter), not
+    // ÷ the generator's rate over its longer window
+    const accepted = async () => Number(/^retrack_readings_accepted_total\{[^}]*\} (\S+)/m.exec(await metrics())?.[1])
+    const [paced, { bytes, counted, summary }] = await Promise.all([
       load(ports.retrack, half),
-      new Promise((r) => setTimeout(r, 3000)).then(() => sampleAllocations(inspectPort, 4000)), // past the generator's warm-up
+      new Promise((r) => setTimeout(r, 3000)).then(() => sampleAllocations(inspectPort, 4000, accepted)), // past the generator's warm-up
     ])
-    console.log(`\nallocations of the ReTrack process over 4 s at ${Math.round(paced.rate)} msg/s: ${(bytes / (paced.rate * 4) / 1024).toFixed(1)} KB per message, freed or not\n${summary}`)
+    console.log(`\nallocations of the ReTrack process over 4 s at ${Math.round(counted / 4)} msg/s accepted (the generator's run: ${Math.round(paced.rate)}): ${(bytes / counted / 1024).toFixed(1)} KB per message, freed or not\n${summary}`)
   }
   // the CPU profile is written as the process exits: give it time to drain and write it
   await retrack.child.stop(60_000)

@@ -41,12 +41,18 @@ async function connect(port: number) {
   }
 }
 
-/** Samples the allocations of the process inspected on `port` for `ms`; bytes in all, and a summary table. */
-export async function sampleAllocations(port: number, ms: number, top = 15): Promise<{ bytes: number, summary: string }> {
+/**
+ * Samples the allocations of the process inspected on `port` for `ms`; bytes in all, a summary
+ * table, and how much `count` (e.g. a counter of the process's messages) grew between the start
+ * and the end of the sampling, so that bytes and work come from the same window.
+ */
+export async function sampleAllocations(port: number, ms: number, count: () => Promise<number>, top = 15): Promise<{ bytes: number, counted: number, summary: string }> {
   const session = await connect(port)
   try {
     await session.call('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+    const first = await count()
     await new Promise((r) => setTimeout(r, ms))
+    const counted = await count() - first
     const { profile } = await session.call<{ profile: { head: HeapNode } }>('HeapProfiler.stopSampling')
     const fn = new Map<string, number>(), pkg = new Map<string, number>()
     let bytes = 0
@@ -60,7 +66,7 @@ export async function sampleAllocations(port: number, ms: number, top = 15): Pro
     }
     walk(profile.head)
     const rows = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, b]) => [k, `${(100 * b / bytes).toFixed(1)}%`])
-    return { bytes, summary: `${table(['function', 'allocated'], rows(fn))}\n\n${table(['where', 'allocated'], rows(pkg))}` }
+    return { bytes, counted, summary: `${table(['function', 'allocated'], rows(fn))}\n\n${table(['where', 'allocated'], rows(pkg))}` }
   } finally {
     session.close()
   }
