@@ -12,6 +12,7 @@ import os from 'node:os'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { hashDeviceSecret } from '../src/security/device-secrets.js'
+import { serviceUrls } from '../tests/helpers/service-urls.js'
 import { runBench } from './lib/cleanup.js'
 import { startChild, type Child } from './lib/children.js'
 import { processTree, rssKiB, socketCount } from './lib/proc.js'
@@ -59,7 +60,7 @@ async function provision(url: string): Promise<DeviceCredential[]> {
 interface System { name: string, start(): Promise<{ child: Child, port: number }> }
 
 const RETRACK_WORKERS = 'ReTrack, WORKERS=2'
-const REDIS_URL = process.env['RETRACK_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
+const REDIS_URL = serviceUrls().redisUrl
 
 const retrackEnv = (databaseUrl: string): Record<string, string> => ({
   NODE_ENV: 'production', LOG_LEVEL: 'info', LOG_PRETTY: 'false', DATABASE_URL: databaseUrl, REDIS_URL: '',

@@ -3,11 +3,13 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { hashDeviceSecret } from '../../src/security/device-secrets.js'
+import { serviceUrls } from '../../tests/helpers/service-urls.js'
 import { startChild } from '../lib/children.js'
 import { createScratchDatabase } from '../lib/postgres.js'
 import type { LoadResult, LoadSpec } from './loadgen.js'
 
-export const REDIS_URL = process.env.RETRACK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** the machine's Redis, where the tests look for it (RETRACK_TEST_REDIS_URL) */
+export const REDIS_URL = serviceUrls().redisUrl
 
 export interface Fixture {
   url: string

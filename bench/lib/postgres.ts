@@ -5,9 +5,11 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { pino } from 'pino'
 import { migrate } from '../../src/db/migrate.js'
+import { serviceUrls } from '../../tests/helpers/service-urls.js'
 import { onCleanup } from './cleanup.js'
 
-export const POSTGRES_ADMIN_URL = process.env.RETRACK_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+/** the machine's PostgreSQL, where the tests look for it (RETRACK_TEST_POSTGRES_URL) */
+export const POSTGRES_ADMIN_URL = serviceUrls().postgresAdminUrl
 
 export const silentLog = pino({ level: 'silent' })
 
