@@ -46,6 +46,8 @@ export interface LoadResult {
   cpuCores: number
 }
 
+interface Publisher { send(): void }
+
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec
 
 function reading(seq: number, baseTs: number): Buffer {
@@ -81,56 +83,60 @@ async function main() {
   const acknowledged = (started: number) => {
     if (measuring) { acked++; latencies.push(performance.now() - started) }
   }
-  const connectMqttjs = (device: { id: string, secret: string }) => new Promise<{ send(): void }>((resolve, reject) => {
+  /** Numbers a device's readings, and counts and probes them alike whichever client transmits them. */
+  const publisher = (deviceId: string, transmit: (payload: Buffer, startedAt: number) => void): Publisher => {
+    let seq = 0
+    return {
+      send() {
+        const now = performance.now()
+        seq++
+        if (measuring) sent++
+        transmit(reading(seq, spec.baseTs), now)
+        if (seq % 20 === 0) watch(deviceId, spec.baseTs + seq * 1000, now)
+      },
+    }
+  }
+  const connectMqttjs = (device: { id: string, secret: string }) => new Promise<Publisher>((resolve, reject) => {
     const topic = `tenants/${spec.tenant}/devices/${device.id}/telemetry`
     const client = mqtt.connect({ host: spec.host, port: spec.port, protocolVersion: 4, clean: true, clientId: device.id, keepalive: 600, username: spec.tenant, password: device.secret, reconnectPeriod: 0 })
-    let seq = 0
-    const send = () => {
-      const now = performance.now()
-      seq++
-      if (measuring) sent++
-      client.publish(topic, reading(seq, spec.baseTs), { qos: 1 }, (err) => {
+    const p = publisher(device.id, (payload, startedAt) => {
+      client.publish(topic, payload, { qos: 1 }, (err) => {
         if (err) return
-        acknowledged(now)
-        if (spec.rate === 0) send()
+        acknowledged(startedAt)
+        if (spec.rate === 0) p.send()
       })
-      if (seq % 20 === 0) watch(device.id, spec.baseTs + seq * 1000, now)
-    }
-    client.once('connect', () => resolve({ send }))
+    })
+    client.once('connect', () => resolve(p))
     client.on('error', reject) // after the CONNACK a no-op: an error then shows as missing PUBACKs
   })
-  const publishers = await Promise.all(spec.devices.map((device) => spec.client === 'mqttjs' ? connectMqttjs(device) : new Promise<{ send(): void }>((resolve, reject) => {
+  const connectRaw = (device: { id: string, secret: string }) => new Promise<Publisher>((resolve, reject) => {
     const socket = net.connect({ host: spec.host, port: spec.port })
     socket.setNoDelay(true)
     const parser = mqttPacket.parser({ protocolVersion: 4 })
     const topic = `tenants/${spec.tenant}/devices/${device.id}/telemetry`
     const inflight = new Map<number, number>()
-    let seq = 0
     let messageId = 0
-    const send = () => {
+    const p = publisher(device.id, (payload, startedAt) => {
       messageId = messageId % 65535 + 1
-      const now = performance.now()
-      inflight.set(messageId, now)
-      seq++
-      if (measuring) sent++
-      socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload: reading(seq, spec.baseTs), qos: 1, messageId, retain: false, dup: false }))
-      if (seq % 20 === 0) watch(device.id, spec.baseTs + seq * 1000, now)
-    }
+      inflight.set(messageId, startedAt)
+      socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 1, messageId, retain: false, dup: false }))
+    })
     parser.on('packet', (packet) => {
       if (packet.cmd === 'connack') {
         if (packet.returnCode !== 0) return reject(new Error(`connack ${packet.returnCode} for ${device.id}`))
-        resolve({ send })
+        resolve(p)
       } else if (packet.cmd === 'puback') {
         const started = inflight.get(packet.messageId!)
         inflight.delete(packet.messageId!)
         if (started !== undefined) acknowledged(started)
-        if (spec.rate === 0) send()
+        if (spec.rate === 0) p.send()
       }
     })
     socket.on('data', (chunk: Buffer) => { parser.parse(chunk) })
     socket.on('error', reject)
     socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: device.id, keepalive: 600, username: spec.tenant, password: Buffer.from(device.secret) }))
-  })))
+  })
+  const publishers = await Promise.all(spec.devices.map((device) => spec.client === 'mqttjs' ? connectMqttjs(device) : connectRaw(device)))
 
   let pacer: NodeJS.Timeout | null = null
   if (spec.rate === 0) {
