@@ -108,10 +108,10 @@ export function histogramSeconds(hist: SpeedHistogram | undefined): number {
  * interquartile mean). Robust where a plain mean is not: a crawl in a jam, a stretch of accelerating
  * out of a town or a yard moves a mean by however long it lasted, the interquartile mean hardly; and
  * a delay that comes rarely but long is right-skewed, so the typical (median-like) trip, which is
- * what a mean absolute error rewards, is faster than the mean trip. Undefined when empty.
+ * what a mean absolute error rewards, is faster than the mean trip. Undefined when empty. `total` is
+ * histogramSeconds(hist), for a caller that has it already.
  */
-export function trimmedMeanSpeed(hist: SpeedHistogram | undefined, trim = 0.25): number | undefined {
-  const total = histogramSeconds(hist)
+export function trimmedMeanSpeed(hist: SpeedHistogram | undefined, trim = 0.25, total = histogramSeconds(hist)): number | undefined {
   if (!hist || !(total > 0)) return undefined
   const lo = trim * total, hi = (1 - trim) * total
   let below = 0, metres = 0, seconds = 0

@@ -79,8 +79,9 @@ function learnPace(ctx: ProcessContext, plan: ShipmentPlan | null, state: EtaFea
 
 /** A pace's typical speed and the confidence in it (0 → none measured yet), for the ETA and for diagnostics. */
 export function typicalPace(p: Pace): { mps: number, confidence: number } | null {
-  const mps = trimmedMeanSpeed(p.hist)
-  return mps === undefined ? null : { mps, confidence: 1 - Math.exp(-histogramSeconds(p.hist) / CONFIDENCE_S) }
+  const seconds = histogramSeconds(p.hist)
+  const mps = trimmedMeanSpeed(p.hist, 0.25, seconds)
+  return mps === undefined ? null : { mps, confidence: 1 - Math.exp(-seconds / CONFIDENCE_S) }
 }
 
 function speedOf(p: Pace, fallback: number) {
