@@ -1,6 +1,6 @@
 // The one place configuration is read. Every setting is declared once below (type, bounds, default,
 // description); defaults come from config/defaults.json, then a .env file, then the environment.
-// docs/configuration.md and the README table are generated from this declaration (npm run docs:config).
+// docs/configuration.md and the README table are generated from this declaration (npm run docs:generate).
 import { readFileSync, existsSync } from 'node:fs'
 import path from 'node:path'
 import { Ajv } from 'ajv'
@@ -86,7 +86,7 @@ export const ConfigSchema = Type.Object({
   EMBEDDED_BROKER: Bool('run the embedded Aedes broker'),
 
   SHUTDOWN_TIMEOUT_MS: Int('longest a graceful shutdown may take before the process exits anyway', 100),
-  WORKERS: Int('processes of this node sharing its MQTT and HTTP ports (node:cluster), e.g. one per core; more than 1 needs DATABASE_URL and REDIS_URL', 1, 64),
+  WORKERS: Int('processes of this node sharing its MQTT and HTTP ports (node:cluster), e.g. one per core; more than 1 needs DATABASE_URL, REDIS_URL and MQTT_CLUSTER not off', 1, 64),
 })
 export type Config = Static<typeof ConfigSchema>
 export type ConfigKey = keyof Config

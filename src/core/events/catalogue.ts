@@ -19,9 +19,9 @@ export const EVENT_TYPES = [
   t('arrived', 'rule', 'the asset stayed inside a stop\'s fence for the arrival dwell'),
   t('departed', 'rule', 'the asset left a stop\'s fence beyond the exit margin for the exit time'),
   t('picked_up', 'rule', 'departure from a pickup stop'),
-  t('delivered', 'rule', 'departure from a delivery stop, or a delivery confirmation / proof of delivery'),
-  t('stop_skipped', 'rule', 'a later stop was reached while this one was still pending, or an operator skipped it'),
-  t('shipment_status', 'rule', 'the shipment moved to a new status (payload: from, to)'),
+  t('delivered', 'rule', 'departure from a delivery stop, or a proof of delivery recorded through the API (source user)'),
+  t('stop_skipped', 'rule', 'a later stop was reached while this one was still pending, or an operator skipped it (source user)'),
+  t('shipment_status', 'rule', 'the shipment moved to a new status (payload: from, to); source user when set through the API'),
   // ETA
   t('eta_updated', 'rule', 'a stop\'s predicted arrival moved by more than the threshold'),
   t('delay_predicted', 'rule', 'a stop\'s predicted arrival passed the end of its appointment window', 'delay_cleared'),

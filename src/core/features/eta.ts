@@ -133,7 +133,7 @@ function update(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, stop
   current.eta = Math.round(eta)
   current.status = status
   const base = { tenantId: plan.tenantId, deviceId: ctx.fix.deviceId, vehicleId: ctx.asset.vehicleId, shipmentId: plan.id, stopId: stop.id, ts: ctx.fix.ts }
-  const moved = current.emitted === null || Math.abs(eta - current.emitted) >= s.thresholdS * 1000 || status !== current.emittedStatus
+  const moved = current.emitted === null || Math.abs(eta - current.emitted) > s.thresholdS * 1000 || status !== current.emittedStatus
   if (moved) {
     const previous = current.emitted
     current.emitted = current.eta
