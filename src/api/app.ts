@@ -8,6 +8,7 @@ import errors from './plugins/errors.js'
 import auth from './plugins/auth.js'
 import openapi from './plugins/openapi.js'
 import metrics from './plugins/metrics.js'
+import text from './plugins/text.js'
 import consolePlugin from './plugins/console.js'
 import health from './routes/health.js'
 import authRoutes from './routes/auth/index.js'
@@ -49,6 +50,7 @@ export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fa
   await app.register(auth, { ctx, secret: options.jwtSecret })
   await app.register(openapi)
   await app.register(metrics, { metrics: ctx.metrics })
+  await app.register(text)
 
   await app.register(health, { ctx })
   await app.register(consolePlugin, { ctx }) // the operator console at / (console/dist)

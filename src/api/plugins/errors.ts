@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js'
 
 interface PrismaLikeError { code: string, meta?: Record<string, unknown>, message: string }
 
-const isPrismaError = (e: unknown): e is PrismaLikeError =>
+export const isPrismaError = (e: unknown): e is PrismaLikeError =>
   typeof e === 'object' && e !== null && 'code' in e && typeof (e).code === 'string' &&
   /^P\d{4}$/.test((e as { code: string }).code)
 

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type, type TObject, type TSchema } from 'typebox'
 import type { TenantDb } from '../../db/tenant-scope.js'
-import { notFound } from '../../errors.js'
+import { AppError, notFound } from '../../errors.js'
+import { isPrismaError } from '../plugins/errors.js'
 import { IdParams, Page, PageQuery, errors } from '../schemas/common.js'
 
 type Row = Record<string, unknown>
@@ -33,6 +34,20 @@ export interface CrudResource {
   delegate: (db: TenantDb) => Delegate
   /** body fields holding ids of other tenant records, with the delegate that owns them */
   references?: Record<string, { noun: string, delegate: (db: TenantDb) => Delegate }>
+  /** the records that may still name one of these, for the 409 a delete then answers: "drivers, vehicles or shipments" */
+  usedBy?: string
+}
+
+/** Runs a delete; a foreign key still pointing at the row becomes a 409 that says what holds it. */
+export async function deleteUnlessUsed<T>(noun: string, id: string, usedBy: string | undefined, remove: () => Promise<T>): Promise<T> {
+  try {
+    return await remove()
+  } catch (e) {
+    if (!isPrismaError(e) || e.code !== 'P2003') throw e
+    throw new AppError(409, 'REFERENCE_CONFLICT',
+      `${noun} ${id} cannot be deleted: ${usedBy ?? 'other records'} still refer to it; unassign it from them first ` +
+      `(a delivered shipment keeps its ${noun} for good)`)
+  }
 }
 
 export async function assertReferences(db: TenantDb, body: Row, references: CrudResource['references'] = {}) {
@@ -98,7 +113,7 @@ export function crudRoutes(fastify: FastifyInstance, r: CrudResource) {
   }, async (request, reply) => {
     const d = r.delegate(request.db)
     if (!await d.findUnique({ where: { id: request.params.id }, select: { id: true } })) throw notFound(r.noun)
-    await d.delete({ where: { id: request.params.id } })
+    await deleteUnlessUsed(r.noun, request.params.id, r.usedBy, () => d.delete({ where: { id: request.params.id } }))
     return reply.status(204).send(null)
   })
 }

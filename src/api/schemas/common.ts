@@ -15,7 +15,8 @@ export const ErrorResponse = Type.Object({
 
 export const PageQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  // bounded so a huge number is a 400, not a database error; far beyond any tenant's row count
+  offset: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 }),
 })
 export type PageQuery = Static<typeof PageQuery>
 

@@ -68,7 +68,7 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
   })
 
   app.post('/logout', {
-    schema: { tags: ['auth'], summary: 'Revoke a refresh token', security: [], body: RefreshBody, response: { 204: { type: 'null' } } },
+    schema: { tags: ['auth'], summary: 'Revoke a refresh token', security: [], body: RefreshBody, response: { 204: { type: 'null' }, ...errors(400) } },
     config: { access: 'public' },
   }, async (request, reply) => {
     await prisma.refreshToken.updateMany({ where: { tokenHash: hashRefreshToken(request.body.refreshToken), revokedAt: null }, data: { revokedAt: new Date() } })
@@ -76,7 +76,7 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
   })
 
   app.get('/me', {
-    schema: { tags: ['auth'], summary: 'The caller, as the access token says', response: { 200: Me, ...errors(401) } },
+    schema: { tags: ['auth'], summary: 'The caller, as the access token says', response: { 200: Me, ...errors(401, 403) } },
     config: { access: 'read' },
   }, async (request) => {
     const p = request.userPrincipal

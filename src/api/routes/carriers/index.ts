@@ -22,6 +22,7 @@ const carriers: FastifyPluginAsync = async (app) => {
     filters: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100, description: 'name contains (case-insensitive)' })) }),
     where: (q) => q['q'] ? { name: { contains: q['q'], mode: 'insensitive' } } : {},
     delegate: (db) => db.carrier,
+    usedBy: 'drivers, vehicles or shipments',
   })
 }
 export default carriers

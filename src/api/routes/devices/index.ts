@@ -7,7 +7,7 @@ import { notFound } from '../../../errors.js'
 import { hashDeviceSecret, newDeviceId, newDeviceSecret } from '../../../security/device-secrets.js'
 import { deviceTopics } from '../../../contracts/topics.js'
 import { Page, PageQuery, Uuid, errors } from '../../schemas/common.js'
-import { assertReferences, type Delegate } from '../crud.js'
+import { assertReferences, deleteUnlessUsed, type Delegate } from '../crud.js'
 import type { ApiContext } from '../../context.js'
 import commands from './commands.js'
 import { CreateDevice, Credentials, Device, DeviceParams, DeviceTokenResponse, UpdateDevice } from './schemas.js'
@@ -116,7 +116,7 @@ const devices: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }
   }, async (request, reply) => {
     const device = await request.db.device.findUnique({ where: { id: request.params.id } })
     if (!device) throw notFound('device')
-    await request.db.device.delete({ where: { id: device.id } })
+    await deleteUnlessUsed('device', device.id, 'shipments', () => request.db.device.delete({ where: { id: device.id } }))
     ctx.revocations?.revoked(device.tenantId, device.id)
     return reply.status(204).send(null)
   })

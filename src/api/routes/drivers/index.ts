@@ -22,6 +22,7 @@ const drivers: FastifyPluginAsync = async (app) => {
     filters: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), carrierId: Type.Optional(Uuid) }),
     where: (q) => ({ ...(q['q'] ? { name: { contains: q['q'], mode: 'insensitive' } } : {}), ...(q['carrierId'] ? { carrierId: q['carrierId'] } : {}) }),
     delegate: (db) => db.driver,
+    usedBy: 'shipments',
     references: { carrierId: { noun: 'carrier', delegate: (db) => db.carrier } },
   })
 }

@@ -36,14 +36,28 @@ function positions(value: unknown, path: string, min: number, what: string): Pos
   return value.map((p, i) => position(p, `${path}[${i}]`))
 }
 
-const samePlace = (a: Position, b: Position) => a[0] === b[0] && a[1] === b[1]
+/** RFC 7946: a ring's first and last positions hold identical values, the altitude included. */
+const samePosition = (a: Position, b: Position) => a.length === b.length && a.every((n, i) => n === b[i])
 const distinctPlaces = (ps: Position[]) => new Set(ps.map((p) => `${p[0]},${p[1]}`)).size
 
 function ring(value: unknown, path: string): Position[] {
   const ps = positions(value, path, 4, 'a linear ring')
-  if (!samePlace(ps[0]!, ps[ps.length - 1]!)) throw invalidGeometry(path, 'a linear ring must be closed: its last position must equal its first')
+  if (!samePosition(ps[0]!, ps[ps.length - 1]!)) throw invalidGeometry(path, 'a linear ring must be closed: its last position must equal its first (altitude included)')
   if (distinctPlaces(ps) < 3) throw invalidGeometry(path, 'a linear ring needs at least 3 distinct positions (it encloses no area)')
   return ps
+}
+
+/** ~0.01 m² at the equator: a ring smaller than this is a line drawn twice, and nothing can ever be inside it. */
+const MIN_AREA_DEG2 = 1e-12
+
+/** Shoelace area in square degrees, taken about the first position so that large coordinates lose no precision. */
+function planarArea(ps: Position[]): number {
+  const [x0, y0] = ps[0]!
+  let twice = 0
+  for (let i = 1; i < ps.length - 1; i++) {
+    twice += (ps[i]![0] - x0) * (ps[i + 1]![1] - y0) - (ps[i + 1]![0] - x0) * (ps[i]![1] - y0)
+  }
+  return twice / 2
 }
 
 export function parsePoint(value: { coordinates?: unknown }, path: string): PointGeometry {
@@ -67,6 +81,10 @@ export function parsePolygon(value: { coordinates?: unknown }, path: string): Po
   if (crossing) {
     const [lon, lat] = crossing.geometry.coordinates
     throw invalidGeometry(`${path}.coordinates`, `rings must not cross themselves or each other (edges cross near [${lon}, ${lat}])`)
+  }
+  // after the crossing check: a figure-eight's two loops cancel in the signed area
+  for (const [i, r] of rings.entries()) {
+    if (Math.abs(planarArea(r)) < MIN_AREA_DEG2) throw invalidGeometry(`${path}.coordinates[${i}]`, 'a linear ring must enclose an area (its positions lie on one line)')
   }
   const outer = turfPolygon([rings[0]!])
   for (const [i, hole] of rings.slice(1).entries()) {

@@ -6,6 +6,8 @@ import type { TenantDb } from '../../../db/tenant-scope.js'
 import { AppError, notFound } from '../../../errors.js'
 import type { Geofence, Prisma } from '../../../generated/prisma/client.js'
 import type { ChangeNotifier } from '../../context.js'
+import { fromGeoJSON } from '../../../geo/geojson.js'
+import { GeoError } from '../../../geo/errors.js'
 import type { Delegate } from '../crud.js'
 import { invalidGeometry, parseGeometry, type FenceGeometry } from './geometry.js'
 import type { CreateGeofence, GeofenceKind } from './schemas.js'
@@ -24,7 +26,22 @@ export function fenceShape({ kind, geometry: raw, radiusM = null, widthM = null 
   if (kind !== 'circle' && radiusM !== null) throw invalidGeometry('radiusM', `only circle fences have a radius; a ${kind} has none`)
   if (kind === 'corridor' && widthM === null) throw invalidGeometry('widthM', 'a corridor fence needs widthM (its full width)')
   if (kind !== 'corridor' && widthM !== null) throw invalidGeometry('widthM', `only corridor fences have a width; a ${kind} has none`)
+  assertEvaluable({ kind, geometry, radiusM, widthM })
   return { kind, geometry, radiusM, widthM }
+}
+
+/**
+ * The processing core must be able to evaluate every stored fence: it skips one it cannot (a polygon
+ * or corridor spanning 180° of longitude or more, a ring around a pole), and that fence would
+ * never fire. Built here with the core's own constructor, so both always agree.
+ */
+function assertEvaluable(f: FenceShape) {
+  try {
+    fromGeoJSON(f.kind, f.geometry, f.radiusM ?? undefined, f.widthM ?? undefined)
+  } catch (e) {
+    if (!(e instanceof GeoError)) throw e
+    throw invalidGeometry(e.path ?? 'geometry', e.path ? e.message.slice(e.path.length + 2) : e.message)
+  }
 }
 
 /**

@@ -28,10 +28,18 @@ export function announce(c: Caller, shipmentId: string, fenceIds: string[] = [],
   if (events.length > 0) c.live?.publishEvents(events)
 }
 
-/** An ISO date-time the schema accepted but Date cannot hold (e.g. a leap second) is still a 400, not a 500. */
+/** Years the database takes as written: the schema's date-time format allows year 0 and offsets that push 9999 into 10000. */
+const EARLIEST = new Date('0001-01-01T00:00:00Z').getTime()
+const LATEST = new Date('9999-12-31T23:59:59.999Z').getTime()
+
+/**
+ * An ISO date-time the schema accepted but Date cannot hold (a leap second) or the database cannot
+ * store (year 0, past 9999) is still a 400, not a 500.
+ */
 export function instant(field: string, value: string | null | undefined): Date | null | undefined {
   if (value === null || value === undefined) return value
   const date = new Date(value)
   if (Number.isNaN(date.getTime())) throw new AppError(400, 'VALIDATION', `${field} is not a valid date-time`)
+  if (date.getTime() < EARLIEST || date.getTime() > LATEST) throw new AppError(400, 'VALIDATION', `${field} must be between years 0001 and 9999 (UTC)`)
   return date
 }

@@ -4,11 +4,14 @@ import type { TenantDb } from '../../../db/tenant-scope.js'
 import { notFound } from '../../../errors.js'
 import type { Prisma } from '../../../generated/prisma/client.js'
 import type { LineStringGeometry } from '../geofences/geometry.js'
+import { instant } from './caller.js'
 import { assertOrdered } from './rules.js'
 import type { ListQuery } from './schemas.js'
 
 export function listWhere(q: Omit<ListQuery, 'limit' | 'offset'>): Prisma.ShipmentWhereInput {
   assertOrdered('createdFrom', q.createdFrom, 'createdTo', q.createdTo)
+  const from = instant('createdFrom', q.createdFrom)
+  const to = instant('createdTo', q.createdTo)
   return {
     ...(q.status?.length ? { status: { in: q.status } } : {}),
     ...(q.q ? { reference: { contains: q.q, mode: 'insensitive' as const } } : {}),
@@ -16,9 +19,7 @@ export function listWhere(q: Omit<ListQuery, 'limit' | 'offset'>): Prisma.Shipme
     ...(q.vehicleId ? { vehicleId: q.vehicleId } : {}),
     ...(q.driverId ? { driverId: q.driverId } : {}),
     ...(q.deviceId ? { deviceId: q.deviceId } : {}),
-    ...(q.createdFrom || q.createdTo
-      ? { createdAt: { ...(q.createdFrom ? { gte: new Date(q.createdFrom) } : {}), ...(q.createdTo ? { lte: new Date(q.createdTo) } : {}) } }
-      : {}),
+    ...(from || to ? { createdAt: { ...(from ? { gte: from } : {}), ...(to ? { lte: to } : {}) } } : {}),
   }
 }
 

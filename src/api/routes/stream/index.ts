@@ -24,6 +24,12 @@ export interface StreamOptions {
   replayLimit?: number
 }
 
+/** The 200 answer, for the OpenAPI description only: the handler writes the frames itself. */
+const EventStream = {
+  description: 'Server-Sent Events: `tracking`, `positions` and `truncated` frames and `: heartbeat` comments (see docs/live.md)',
+  content: { 'text/event-stream': { schema: { type: 'string' } } },
+}
+
 /** Live frames held while the replay runs; a stream that falls this far behind is closed. */
 const MAX_HELD_FRAMES = 10_000
 
@@ -60,7 +66,7 @@ const stream: FastifyPluginAsync<StreamOptions> = async (fastify, { ctx, heartbe
   app.get('/stream', {
     schema: {
       tags: ['live'], summary: 'Live tracking events and positions of your tenant (text/event-stream); resume with Last-Event-ID',
-      querystring: StreamQuery, headers: StreamHeaders, response: errors(400, 401, 403, 404, 409),
+      querystring: StreamQuery, headers: StreamHeaders, response: { 200: EventStream, ...errors(400, 401, 403, 404, 409) },
     },
     config: { access: 'read' },
   }, async (request, reply) => {

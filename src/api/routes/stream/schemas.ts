@@ -3,7 +3,7 @@ import { Uuid } from '../../schemas/common.js'
 import { DeviceId } from '../devices/schemas.js'
 import { EventTypeList } from '../tracking/schemas.js'
 
-const EventId = Type.Integer({ minimum: 0, description: 'resume after this event id (what the last `id:` line said)' })
+const EventId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'resume after this event id (what the last `id:` line said)' })
 
 export const StreamQuery = Type.Object({
   shipmentId: Type.Optional(Type.String({ format: 'uuid', description: 'events of this shipment; with positions=true, positions of its device and vehicle' })),

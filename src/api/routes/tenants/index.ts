@@ -23,7 +23,7 @@ const routes: FastifyPluginAsync<{ prisma: Parameters<typeof createTenantWithAdm
   const tags = ['tenants (platform)']
 
   app.get('/', {
-    schema: { tags, summary: 'List tenants (platform administrators)', querystring: PageQuery, response: { 200: Page(Tenant), ...errors(401, 403) } },
+    schema: { tags, summary: 'List tenants (platform administrators)', querystring: PageQuery, response: { 200: Page(Tenant), ...errors(400, 401, 403) } },
     config: { access: 'platform' },
   }, async (request) => {
     const { limit, offset } = request.query

@@ -5,6 +5,7 @@ import type { TenantDb } from '../../../db/tenant-scope.js'
 import { storedEventOf, type StoredTrackingEvent } from '../../../db/tracking-events.js'
 import type { Prisma } from '../../../generated/prisma/client.js'
 import type { ShipmentStatus } from '../../../generated/prisma/enums.js'
+import { instant } from '../shipments/caller.js'
 import { assertOpen } from '../shipments/rules.js'
 import type { ManualEvent } from './schemas.js'
 
@@ -16,8 +17,7 @@ const FUTURE_SLACK_MS = 5 * 60_000
 interface Row { type: string, ts: Date, payload: Prisma.InputJsonObject }
 
 function deliveryTime(value: string, now: number): Date {
-  const time = new Date(value)
-  if (Number.isNaN(time.getTime())) throw new AppError(400, 'VALIDATION', 'time is not a valid date-time')
+  const time = instant('time', value)!
   if (time.getTime() > now + FUTURE_SLACK_MS) throw new AppError(400, 'INVALID_TIME', 'time is in the future')
   return time
 }

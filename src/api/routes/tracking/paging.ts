@@ -8,13 +8,23 @@ const invalid = (name: string) => new AppError(400, 'INVALID_CURSOR', `${name} i
 const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64url')
 const decode = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8')
 
+/** Earliest instant PostgreSQL's timestamptz holds (4713 BC); the latest is beyond what a Date holds. */
+const EARLIEST_MS = Date.parse('-004713-11-24T00:00:00Z')
+/** Epoch ms both a Date and the database hold: a cursor naming another would fail in the query, a 500. */
+const instantMs = (text: string) => {
+  const ms = Number(text)
+  return ms >= EARLIEST_MS && !Number.isNaN(new Date(ms).getTime()) ? ms : undefined
+}
+
 export const eventCursor = (k: EventKey) => encode(`e:${k.ts}:${k.id}`)
 
 export function parseEventCursor(cursor: string | undefined, name = 'cursor'): EventKey | undefined {
   if (cursor === undefined) return undefined
   const m = /^e:(-?\d{1,16}):(\d{1,18})$/.exec(decode(cursor))
-  if (!m) throw invalid(name)
-  return { ts: Number(m[1]), id: Number(m[2]) }
+  const ts = m ? instantMs(m[1]!) : undefined
+  const id = m ? Number(m[2]) : NaN
+  if (ts === undefined || !Number.isSafeInteger(id)) throw invalid(name)
+  return { ts, id }
 }
 
 export const positionCursor = (ts: string) => encode(`p:${Date.parse(ts)}`)
@@ -22,8 +32,9 @@ export const positionCursor = (ts: string) => encode(`p:${Date.parse(ts)}`)
 export function parsePositionCursor(cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined
   const m = /^p:(-?\d{1,16})$/.exec(decode(cursor))
-  if (!m) throw invalid('cursor')
-  return Number(m[1])
+  const ts = m ? instantMs(m[1]!) : undefined
+  if (ts === undefined) throw invalid('cursor')
+  return ts
 }
 
 /** Both bounds as Dates; 400 when `from` is after `to` or a value Date cannot hold. */

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { conflict, notFound } from '../../../errors.js'
+import { AppError, conflict, notFound } from '../../../errors.js'
 import { hashPassword } from '../../../security/passwords.js'
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, errors } from '../../schemas/common.js'
 import type { TenantDb } from '../../../db/tenant-scope.js'
@@ -62,8 +62,13 @@ const users: FastifyPluginAsync = async (fastify) => {
     schema: { tags, summary: 'Create a user', body: CreateUser, response: { 201: User, ...errors(400, 401, 403, 409) } },
     config: { access: 'admin' },
   }, async (request, reply) => {
-    const { password, email, ...rest } = request.body
-    const user = await request.db.user.create({ data: { ...rest, email: email.toLowerCase(), passwordHash: await hashPassword(password) } as never })
+    const { password, ...rest } = request.body
+    const email = rest.email.toLowerCase()
+    // the unique index still decides under a race (P2002 → 409); this only gives the clearer message
+    if (await request.db.user.findFirst({ where: { email }, select: { id: true } })) {
+      throw new AppError(409, 'ALREADY_EXISTS', `a user with email ${email} already exists in this tenant`)
+    }
+    const user = await request.db.user.create({ data: { ...rest, email, passwordHash: await hashPassword(password) } as never })
     return reply.status(201).send(user)
   })
 

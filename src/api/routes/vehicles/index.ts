@@ -28,6 +28,7 @@ const vehicles: FastifyPluginAsync = async (app) => {
       ...(q['kind'] ? { kind: q['kind'] } : {}),
     }),
     delegate: (db) => db.vehicle,
+    usedBy: 'devices or shipments',
     references: { carrierId: { noun: 'carrier', delegate: (db) => db.carrier } },
   })
 }

@@ -1,0 +1,44 @@
+// The OpenAPI description documents the answers every route can give: a success, 400 when it takes
+// input, 401 and 403 when it needs a token (the auth hook answers those before the handler), and
+// no bearer requirement on public routes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { databaseBackends } from '../../helpers/databases.js'
+import { testApp } from '../../helpers/app.js'
+import type { App } from '../../../src/api/app.js'
+import type { Database } from '../../../src/db/database.js'
+
+interface Operation { parameters?: unknown[], requestBody?: unknown, security?: unknown[], responses: Record<string, unknown> }
+
+const backend = databaseBackends().find((b) => b.available)!
+describe('OpenAPI response codes', () => {
+  let db: Database
+  let app: App
+  let operations: Array<[string, Operation]>
+
+  beforeAll(async () => {
+    db = await backend.open()
+    ;({ app } = await testApp(db))
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, Operation>> }>()
+    operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]): [string, Operation] => [`${m.toUpperCase()} ${path}`, op]))
+  })
+  afterAll(async () => { await app?.close(); await db?.close() })
+
+  it('documents a success answer on every route', () => {
+    expect(operations.filter(([, op]) => !Object.keys(op.responses).some((c) => c.startsWith('2'))).map(([r]) => r)).toEqual([])
+  })
+
+  it('documents 400 on every route that takes parameters or a body', () => {
+    const missing = operations.filter(([, op]) => ((op.parameters?.length ?? 0) > 0 || op.requestBody) && !op.responses['400']).map(([r]) => r)
+    expect(missing).toEqual([])
+  })
+
+  it('documents 401 and 403 on every route that needs a token, and no token on the public ones', () => {
+    const missing = operations.filter(([, op]) => op.security?.length !== 0 && (!op.responses['401'] || !op.responses['403'])).map(([r]) => r)
+    expect(missing).toEqual([])
+    const open = operations.filter(([, op]) => op.security?.length === 0).map(([r]) => r).sort()
+    expect(open).toEqual([
+      'GET /health', 'GET /ready',
+      'POST /api/v1/auth/device-token', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'POST /api/v1/auth/refresh',
+    ])
+  })
+})
