@@ -26,7 +26,7 @@ export class Metrics {
     labelNames: ['reason'] as const, registers: [this.registry],
   })
   readonly aclDenials = new Counter({
-    name: 'retrack_mqtt_acl_denials_total', help: 'refused publishes and subscriptions',
+    name: 'retrack_mqtt_acl_denials_total', help: 'refused publishes and subscriptions, and messages withheld from a client outside its scope (action=forward)',
     labelNames: ['action'] as const, registers: [this.registry],
   })
   readonly readingsAccepted = new Counter({

@@ -18,8 +18,10 @@ import type { TokenService } from '../security/tokens.js'
 import { authenticateHook } from './hooks/authenticate.js'
 import { authorizePublishHook } from './hooks/authorize-publish.js'
 import { authorizeSubscribeHook } from './hooks/authorize-subscribe.js'
+import { authorizeForwardHook } from './hooks/authorize-forward.js'
 import { limitPacketSize } from './packet-limit.js'
 import { watchPresence } from './presence.js'
+import { principalOf } from './principal.js'
 import { clusterBackends } from './cluster.js'
 
 export interface BrokerDeps {
@@ -54,9 +56,13 @@ export class MqttBroker {
       maxClientsIdLength: 64,
       maxTopicLevels: config.MQTT_MAX_TOPIC_LEVELS,
       heartbeatInterval: 30_000,
-      authenticate: authenticateHook({ ...deps, log: log_, nextConnection: (id) => `${aedes.id}:${id}:${++connections}` }),
+      authenticate: authenticateHook({
+        ...deps, log: log_, nextConnection: (id) => `${aedes.id}:${id}:${++connections}`,
+        connected: (id) => principalOf((aedes as Aedes & { clients: Record<string, Client | undefined> }).clients[id] ?? null),
+      }),
       authorizePublish: authorizePublishHook({ ...deps, log: log_ }),
       authorizeSubscribe: authorizeSubscribeHook({ metrics, log: log_ }),
+      authorizeForward: authorizeForwardHook({ metrics, log: log_ }),
     })
     const broker = new MqttBroker(aedes, deps)
     broker.closeBackends = backends.close

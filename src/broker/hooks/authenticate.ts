@@ -1,6 +1,8 @@
 // CONNECT: clientId = device id, username = tenant slug, password = device secret or a device JWT.
 // An operator/admin access token as password makes an integration connection instead.
 // Refusals carry the MQTT 3.1.1 return code; the reason goes to logs and metrics, never the secret.
+// A failure of our own (the database is down) is 3, server unavailable: devices retry that, where
+// many give up on 4 or 5 as a verdict on their credentials.
 import type { AuthenticateError, Client } from 'aedes'
 import { isValidDeviceId, deviceSecretMatches } from '../../security/device-secrets.js'
 import type { TokenService } from '../../security/tokens.js'
@@ -11,11 +13,12 @@ import type { Metrics } from '../../metrics.js'
 import { setPrincipal, type Principal } from '../principal.js'
 
 const IDENTIFIER_REJECTED = 2
+const SERVER_UNAVAILABLE = 3
 const BAD_CREDENTIALS = 4
 const NOT_AUTHORIZED = 5
 
 class Refusal extends Error {
-  constructor(readonly returnCode: 2 | 4 | 5, readonly reason: string) { super(`connection refused: ${reason}`) }
+  constructor(readonly returnCode: 2 | 3 | 4 | 5, readonly reason: string) { super(`connection refused: ${reason}`) }
 }
 
 const jwtShape = /^[\w-]+\.[\w-]+\.[\w-]+$/
@@ -26,6 +29,8 @@ export interface AuthenticateDeps {
   metrics: Metrics
   log: Logger
   nextConnection: (clientId: string) => string
+  /** the principal of the live connection with this client id on this node, if any */
+  connected: (clientId: string) => Principal | undefined
 }
 
 async function identify(deps: AuthenticateDeps, client: Client, username: string, password: string): Promise<Principal> {
@@ -42,6 +47,9 @@ async function identify(deps: AuthenticateDeps, client: Client, username: string
       if (claims.role === 'viewer') throw new Refusal(NOT_AUTHORIZED, 'viewer_integration')
       // an integration must not take a device's client id (it would disconnect the device)
       if (await deps.directory.find(clientId)) throw new Refusal(IDENTIFIER_REJECTED, 'integration_uses_device_id')
+      // nor another tenant's live connection (the takeover would disconnect it)
+      const live = deps.connected(clientId)
+      if (live && live.tenantId !== claims.tid) throw new Refusal(IDENTIFIER_REJECTED, 'client_id_of_other_tenant')
       return { kind: 'integration', tenantId: claims.tid, tenantSlug: claims.ten, userId: claims.sub, role: claims.role }
     }
     if (claims.sub !== clientId) throw new Refusal(BAD_CREDENTIALS, 'token_for_other_device')
@@ -77,7 +85,7 @@ export function authenticateHook(deps: AuthenticateDeps) {
         done(null, true)
       })
       .catch((err: unknown) => {
-        const refusal = err instanceof Refusal ? err : new Refusal(NOT_AUTHORIZED, 'internal_error')
+        const refusal = err instanceof Refusal ? err : new Refusal(SERVER_UNAVAILABLE, 'internal_error')
         if (!(err instanceof Refusal)) deps.log.error({ err, clientId: client.id }, 'authentication failed unexpectedly')
         deps.metrics.authFailures.inc({ reason: refusal.reason })
         deps.log.warn({ clientId: client.id.slice(0, 64), tenant: (username ?? '').slice(0, 64), reason: refusal.reason, ip: client.conn && 'remoteAddress' in client.conn ? client.conn.remoteAddress : undefined }, 'mqtt connection refused')

@@ -4,6 +4,10 @@
 // mean "stored". An integration may publish commands to its tenant's devices. Anything else closes
 // the connection ([MQTT-3.3.5-2]: no negative PUBACK in 3.1.1). A connection's answers keep the
 // order of its publishes, whatever order their writes commit in.
+// Nothing a client publishes is kept as a retained message: readings, statuses and events are
+// stored by ingestion, and a retained copy would be replayed to every later subscriber as if it
+// were new (a stale reading, a device "online" long after it went, a command run again at each
+// reconnect), and would outlive the device in the broker's memory or Redis.
 import type { Client, PublishPacket } from 'aedes'
 import { Ajv } from 'ajv'
 import { commandSchema } from '../../contracts/schemas.js'
@@ -41,6 +45,7 @@ export function authorizePublishHook(deps: AuthorizePublishDeps) {
     const topic = packet.topic
     const parsed = parseDeviceTopic(topic)
     const principal = principalOf(client)
+    if (packet.retain) packet.retain = false
 
     if (!principal) {
       // a Last Will Aedes publishes for a client of a node that died: only device status is allowed
