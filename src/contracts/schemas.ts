@@ -1,5 +1,5 @@
 // JSON Schemas of the MQTT payloads (draft-07). docs/schemas/*.json are generated from these
-// (npm run docs:schemas) and a test keeps them equal. Ranges of lat/lon are deliberately not here:
+// (npm run docs:generate) and a test keeps them equal. Ranges of lat/lon are deliberately not here:
 // an out-of-range fix is a well-formed reading that the pipeline's `invalid` stage drops with a reason.
 
 const eventTime = {

@@ -51,7 +51,7 @@ export interface IngestorDeps {
   log: Logger
   settings: FilterSettings & { maxBatch: number, maxBacklog: number }
   now?: () => number
-  /** device events after they are stored (the processing core reacts to some, e.g. delivery_confirmed) */
+  /** device events after they are stored (published to the live stream and on MQTT for integrations) */
   onDeviceEvents?: (events: StoredTrackingEvent[]) => void
 }
 
@@ -130,9 +130,12 @@ export class Ingestor {
   private async deadLetter(who: DeviceIdentity, topic: string, payload: Buffer, rejections: Rejection[]): Promise<void> {
     if (rejections.length === 0) return
     for (const r of rejections) this.deps.metrics.deadLetters.inc({ code: r.code })
-    const reason = rejections.length === 1 && rejections[0]!.index === undefined
+    const joined = rejections.length === 1 && rejections[0]!.index === undefined
       ? rejections[0]!.reason
       : `${rejections.length} element(s) rejected: ${rejections.slice(0, 10).map((r) => `[${r.index}] ${r.reason}`).join('; ')}`
+    // a reason can quote the payload (JSON.parse's message, a key in a schema path); PostgreSQL's
+    // text refuses U+0000, and one refused row would fail the whole dead-letter batch
+    const reason = joined.replaceAll('\u0000', '\\u0000')
     this.deps.log.info({ device: who.deviceId, topic, code: rejections[0]!.code, reason }, 'payload dead-lettered')
     await this.deps.sinks.deadLetters.write([{ tenantId: who.tenantId, deviceId: who.deviceId, topic, code: rejections[0]!.code, reason, payload }])
   }
