@@ -9,6 +9,19 @@ export interface GroupCommitOptions {
   /** writes in flight at once (each takes a pool connection) */
   maxConcurrent: number
   onBatch?: (rows: number, seconds: number) => void
+  /**
+   * True for an error one caller's rows may have caused rather than the database as a whole (a value
+   * it refuses, a key another row no longer has). The failed batch is then written again one caller
+   * at a time, so only that caller fails and the others' rows, other devices' readings, are kept.
+   * Only for writes that are one statement (a failed one left nothing behind to write twice).
+   */
+  isolate?: (err: unknown) => boolean
+}
+
+/** PostgreSQL SQLSTATE classes of errors a row's own values cause: data exception, integrity violation, program limit. */
+export const isRowError = (err: unknown): boolean => {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code)
 }
 
 interface Pending<Row, Result> {
@@ -98,6 +111,7 @@ export class GroupCommitWriter<Row, Result> {
         offset += p.rows.length
       }
     }, (err: unknown) => {
+      if (batch.length > 1 && this.options.isolate?.(err)) return this.writeApart(batch)
       for (const p of batch) p.reject(err)
     }).finally(() => {
       this.inFlight--
@@ -106,5 +120,12 @@ export class GroupCommitWriter<Row, Result> {
     })
     // more queued than one batch holds: start the next write now if a slot is free
     if (this.queue.length > 0) this.schedule()
+  }
+
+  /** After a batch failed on one caller's rows: each caller's rows on their own, one after another, in the same slot. */
+  private async writeApart(batch: Array<Pending<Row, Result>>): Promise<void> {
+    for (const p of batch) {
+      await this.flushRows(p.rows).then(p.resolve, p.reject)
+    }
   }
 }

@@ -12,7 +12,7 @@ import { buildProcessors, type ProcessingSettings } from '../core/processors.js'
 import { applyEffects } from '../db/progress.js'
 import { statefulStages } from '../core/stages/stateful.js'
 import type { FilterSettings } from '../core/stages/stage.js'
-import { GroupCommitWriter } from '../db/group-commit.js'
+import { GroupCommitWriter, isRowError } from '../db/group-commit.js'
 import { insertPositions, markFiltered } from '../db/positions.js'
 import { insertDeadLetters, type DeadLetter } from '../db/dead-letters.js'
 import { insertTrackingEvents, type NewTrackingEvent, type StoredTrackingEvent } from '../db/tracking-events.js'
@@ -75,7 +75,8 @@ export interface IngestionDeps {
 
 export function assembleIngestion(deps: IngestionDeps): IngestionParts {
   const { config, metrics, pool, log } = deps
-  const batching = (table: string, maxConcurrent = 2) => ({
+  const batching = (table: string, maxConcurrent = 2, isolate?: (err: unknown) => boolean) => ({
+    isolate,
     maxBatch: config.INGEST_BATCH_MAX,
     maxWaitMs: config.INGEST_BATCH_WAIT_MS,
     maxConcurrent,
@@ -85,9 +86,9 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
     },
   })
   const writers = {
-    positions: new GroupCommitWriter<Fix, boolean>((rows) => insertPositions(pool, rows), batching('positions', Math.max(1, Math.min(8, config.DB_POOL_MAX - 2)))),
-    events: new GroupCommitWriter<NewTrackingEvent, StoredTrackingEvent | null>((rows) => insertTrackingEvents(pool, rows), batching('tracking_events', 1)),
-    deadLetters: new GroupCommitWriter<DeadLetter, unknown>((rows) => insertDeadLetters(pool, rows), batching('dead_letters', 1)),
+    positions: new GroupCommitWriter<Fix, boolean>((rows) => insertPositions(pool, rows), batching('positions', Math.max(1, Math.min(8, config.DB_POOL_MAX - 2)), isRowError)),
+    events: new GroupCommitWriter<NewTrackingEvent, StoredTrackingEvent | null>((rows) => insertTrackingEvents(pool, rows), batching('tracking_events', 1, isRowError)),
+    deadLetters: new GroupCommitWriter<DeadLetter, unknown>((rows) => insertDeadLetters(pool, rows), batching('dead_letters', 1, isRowError)),
     // the pipeline judges a fix while its position row may still be on its way in: the mark waits for it
     filtered: new GroupCommitWriter<{ deviceId: string, ts: number, reason: string }, true>(
       async (rows) => { await writers.positions.settled(); await markFiltered(pool, rows); return rows.map(() => true as const) }, batching('positions_filtered', 1)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { GroupCommitWriter } from '../../../src/db/group-commit.js'
+import { GroupCommitWriter, isRowError } from '../../../src/db/group-commit.js'
 
 const deferred = () => {
   let resolve!: () => void
@@ -42,6 +42,32 @@ describe('GroupCommitWriter', () => {
     }, { maxBatch: 10, maxWaitMs: 0, maxConcurrent: 1 })
     await expect(writer.write([1])).rejects.toThrow('disk full')
     expect(await writer.write([2])).toEqual([2])
+  })
+
+  it('with isolate, a batch failed by one caller\'s rows is written again caller by caller', async () => {
+    const batches: number[][] = []
+    const writer = new GroupCommitWriter<number, number>(async (rows) => {
+      batches.push(rows)
+      if (rows.includes(13)) throw Object.assign(new Error('refused value'), { code: '22P05' })
+      return rows
+    }, { maxBatch: 10, maxWaitMs: 5, maxConcurrent: 1, isolate: isRowError })
+    const results = await Promise.allSettled([writer.write([1, 2]), writer.write([13]), writer.write([3])])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(results[2]).toEqual({ status: 'fulfilled', value: [3] })
+    expect(batches).toEqual([[1, 2, 13, 3], [1, 2], [13], [3]])
+  })
+
+  it('isolates only errors a row can cause, never a failure of the database itself', async () => {
+    expect(isRowError(Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' }))).toBe(true)
+    expect(isRowError(Object.assign(new Error('violates foreign key constraint'), { code: '23503' }))).toBe(true)
+    expect(isRowError(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBe(false)
+    expect(isRowError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(false)
+    let calls = 0
+    const writer = new GroupCommitWriter<number, number>(async () => { calls++; throw Object.assign(new Error('terminating connection'), { code: '57P01' }) },
+      { maxBatch: 10, maxWaitMs: 5, maxConcurrent: 1, isolate: isRowError })
+    const results = await Promise.allSettled([writer.write([1]), writer.write([2])])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect(calls).toBe(1)
   })
 
   it('drain() waits for queued and in-flight writes', async () => {
