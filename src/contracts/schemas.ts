@@ -54,11 +54,14 @@ export const deviceEventSchema = {
   properties: {
     ts: eventTime,
     type: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,47}$' },
-    lat: finite,
-    lon: finite,
+    // unlike a reading's, checked here: no pipeline stage judges an event's position, and one stored
+    // as sent would put the event off every map for good
+    lat: { type: 'number', minimum: -90, maximum: 90, description: 'WGS84 latitude where it happened, degrees (with lon)' },
+    lon: { type: 'number', minimum: -180, maximum: 180, description: 'WGS84 longitude, degrees (with lat)' },
     seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     data: { type: 'object', maxProperties: 64 },
   },
+  dependencies: { lat: ['lon'], lon: ['lat'] },
 } as const
 
 export const eventsSchema = {

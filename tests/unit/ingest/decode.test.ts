@@ -59,6 +59,17 @@ describe('decodeEvents and decodeStatus', () => {
   })
 
   it.each([
+    { name: 'a latitude beyond 90', event: { ts: 10, type: 'sos', lat: 999, lon: 2 }, reason: '/lat must be <= 90' },
+    { name: 'a longitude beyond -180', event: { ts: 10, type: 'sos', lat: 48, lon: -200 }, reason: '/lon must be >= -180' },
+    { name: 'a latitude without its longitude', event: { ts: 10, type: 'sos', lat: 48 }, reason: 'lon' },
+  ])('refuses an event position with $name, saying why', ({ event, reason }) => {
+    const { items, rejections } = decodeEvents(Buffer.from(JSON.stringify(event)), T, 'd', 10)
+    expect(items).toEqual([])
+    expect(rejections[0]?.code).toBe('SCHEMA')
+    expect(rejections[0]?.reason).toContain(reason)
+  })
+
+  it.each([
     ['offline', { state: 'offline' }],
     ['"online"', { state: 'online' }],
     ['{"state":"offline","ts":5}', { state: 'offline', ts: 5 }],
