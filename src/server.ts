@@ -10,6 +10,7 @@ import { bootstrapDemo, bootstrapIfEmpty } from './db/accounts.js'
 import path from 'node:path'
 import { lockDataDir } from './db/embedded-lock.js'
 import { DeviceDirectory } from './db/device-directory.js'
+import { UserStatusCache } from './security/user-status.js'
 import { Metrics } from './metrics.js'
 import { TokenService } from './security/tokens.js'
 import { jwtSecret } from './secrets.js'
@@ -97,6 +98,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log.info({ state: config.REDIS_URL ? 'redis' : 'memory' }, 'asset state store ready')
 
     const directory = new DeviceDirectory(db.pool)
+    // one per node: the API and the broker check user tokens against it, and a change to a user
+    // (on any node, through the bus) drops its entry at once
+    const users = new UserStatusCache(db.pool)
     const contexts = new DbAssetContextLoader(db.pool, directory, log)
     // live events and positions for SSE on every node (through the bus); stopped after the drain
     // so the last events and positions still go out
@@ -123,7 +127,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     let broker: MqttBroker | null = null
     let mqttPort: number | null = null
     if (config.EMBEDDED_BROKER) {
-      broker = await MqttBroker.create({ config, log, metrics, directory, tokens, ingestor: ingestion.ingestor, presence })
+      broker = await MqttBroker.create({ config, log, metrics, directory, tokens, ingestor: ingestion.ingestor, presence, users })
       const ports = await broker.listen()
       mqttPort = ports.tcpPort
       phases.accept.push(() => broker?.close())
@@ -152,14 +156,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       if (broker?.disconnect(deviceId)) log.info({ device: deviceId }, 'closed the connection of a revoked device')
     })
     bus.subscribe<Change>('changes', (change) => {
-      if (change.kind === 'device') {
+      if (change.kind === 'user') {
+        users.forget(change.tenantId, change.id)
+        broker?.disconnectRevokedUser(change.tenantId, change.id).then(
+          (closed) => { if (closed > 0) log.info({ user: change.id, closed }, 'closed the integration connections of a revoked user') },
+          (err: unknown) => { log.warn({ err, user: change.id }, 'checking a changed user\'s integration connections failed') })
+      } else if (change.kind === 'device') {
         directory.invalidate(change.id)
         contexts.invalidate(change.tenantId, 'plans') // the device may now carry another vehicle's shipment
       } else contexts.invalidate(change.tenantId, change.kind === 'geofence' ? 'fences' : 'plans')
     })
 
     const app = await buildApp({
-      config, log, db, metrics, tokens,
+      config, log, db, metrics, tokens, users,
       revocations: { revoked: (tenantId, deviceId) => bus.publish('revocations', { tenantId, deviceId }) },
       changes: { changed: (change) => bus.publish('changes', change) },
       presence: { presenceOf: async (tenantId, ids) => {

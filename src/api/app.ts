@@ -57,7 +57,7 @@ export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fa
   await app.register(async (api) => {
     await api.register(authRoutes, { ctx, prefix: '/auth' })
     await api.register(tenants, { prisma: ctx.db.prisma, prefix: '/tenants' })
-    await api.register(users, { prefix: '/users' })
+    await api.register(users, { prefix: '/users', ctx })
     await api.register(carriers, { prefix: '/carriers' })
     await api.register(drivers, { prefix: '/drivers' })
     await api.register(vehicles, { prefix: '/vehicles' })

@@ -9,6 +9,7 @@ import type { DeviceDirectory } from '../db/device-directory.js'
 import type { Command } from '../contracts/payloads.js'
 import type { LivePort } from '../live/hub.js'
 import type { AssetStateStore } from '../core/ports.js'
+import type { UserStatusCache } from '../security/user-status.js'
 
 /** Notified when a device's credentials change, so live connections using the old ones are closed. */
 export interface DeviceRevocations {
@@ -20,6 +21,8 @@ export type Change =
   | { kind: 'geofence', tenantId: string, id: string }
   | { kind: 'shipment', tenantId: string, id: string }
   | { kind: 'device', tenantId: string, id: string }
+  /** a user's role or state changed, or the user was deleted: every node re-reads it before trusting a token */
+  | { kind: 'user', tenantId: string, id: string }
 
 export interface ChangeNotifier {
   changed(change: Change): void
@@ -45,6 +48,8 @@ export interface ApiContext {
   revocations?: DeviceRevocations
   presence?: PresenceReader
   changes?: ChangeNotifier
+  /** users' current role and state, checked on every user request (shared with the broker's integrations) */
+  users?: UserStatusCache
   /** HTTP ingestion for devices that cannot speak MQTT */
   ingest?: { ingestor: Ingestor, directory: DeviceDirectory }
   /** delivers a command to a device over MQTT (whichever node it is connected to) */

@@ -15,6 +15,7 @@ import type { PresenceStore } from '../core/ports.js'
 import type { DeviceDirectory } from '../db/device-directory.js'
 import type { Ingestor } from '../ingest/ingestor.js'
 import type { TokenService } from '../security/tokens.js'
+import type { UserStatusCache } from '../security/user-status.js'
 import { authenticateHook } from './hooks/authenticate.js'
 import { authorizePublishHook } from './hooks/authorize-publish.js'
 import { authorizeSubscribeHook } from './hooks/authorize-subscribe.js'
@@ -32,6 +33,8 @@ export interface BrokerDeps {
   tokens: TokenService
   ingestor: Ingestor
   presence: PresenceStore
+  /** users' current role and state, for integrations connecting with an access token */
+  users: Pick<UserStatusCache, 'get'>
 }
 
 export class MqttBroker {
@@ -115,6 +118,27 @@ export class MqttBroker {
     if (!client) return false
     client.close()
     return true
+  }
+
+  /**
+   * Closes this node's integration connections of a user whose token no longer speaks for them
+   * (disabled, deleted, or a role other than the one they connected with). Returns how many.
+   */
+  async disconnectRevokedUser(tenantId: string, userId: string): Promise<number> {
+    const mine: Array<{ client: Client, role: string }> = []
+    for (const client of Object.values((this.aedes as Aedes & { clients: Record<string, Client | undefined> }).clients)) {
+      const p = principalOf(client ?? null)
+      if (client && p?.kind === 'integration' && p.tenantId === tenantId && p.userId === userId) mine.push({ client, role: p.role })
+    }
+    if (mine.length === 0) return 0
+    const status = await this.deps.users.get(tenantId, userId)
+    let closed = 0
+    for (const { client, role } of mine) {
+      if (status && !status.disabled && status.role === role) continue
+      client.close()
+      closed++
+    }
+    return closed
   }
 
   publish(topic: string, payload: Buffer | string, qos: 0 | 1 = 1): Promise<void> {

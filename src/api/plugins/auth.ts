@@ -6,18 +6,25 @@
 //   admin    admin
 //   platform a platform administrator (creates tenants)
 //   device   a device token (HTTP ingestion)
+// A user token must also still match its user: a disabled or deleted user, or one whose role
+// changed since the token was issued, gets 401 (src/security/user-status.ts).
 import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import { forTenant, type TenantDb } from '../../db/tenant-scope.js'
 import { forbidden, unauthorized } from '../../errors.js'
 import type { Claims, DeviceClaims, UserClaims } from '../../security/tokens.js'
+import { UserStatusCache, revokedBecause } from '../../security/user-status.js'
 import type { ApiContext } from '../context.js'
 
 export type Access = 'public' | 'read' | 'write' | 'admin' | 'platform' | 'device'
 
 declare module 'fastify' {
   interface FastifyContextConfig { access?: Access }
+  interface FastifyInstance {
+    /** users' current role and state, cached briefly; forget() a user after changing them */
+    readonly userStatus: UserStatusCache
+  }
   interface FastifyRequest {
     /** the caller's tenant-scoped database; only on authenticated routes */
     readonly db: TenantDb
@@ -42,6 +49,8 @@ const dbCache = new WeakMap<FastifyRequest, TenantDb>()
 
 export default fp<{ ctx: ApiContext, secret: string }>(async function authPlugin(app, { ctx, secret }) {
   await app.register(jwt, { secret, verify: { algorithms: ['HS256'] } })
+  const userStatus = ctx.users ?? new UserStatusCache(ctx.db.pool)
+  app.decorate('userStatus', userStatus)
 
   app.decorateRequest('principal', {
     getter(this: FastifyRequest): Claims {
@@ -83,6 +92,10 @@ export default fp<{ ctx: ApiContext, secret: string }>(async function authPlugin
     }
     const claims = request.user
     if (claims.typ === 'device' && access !== 'device') throw forbidden('device credentials cannot use this route')
+    if (claims.typ === 'access') {
+      const revoked = revokedBecause(claims, await userStatus.get(claims.tid, claims.sub))
+      if (revoked) throw unauthorized(revoked)
+    }
     if (!allowed[access](claims)) throw forbidden(`requires ${access} access; your role is ${claims.role}`)
   })
 }, { name: 'auth', dependencies: ['errors'] })

@@ -6,6 +6,7 @@
 import type { AuthenticateError, Client } from 'aedes'
 import { isValidDeviceId, deviceSecretMatches } from '../../security/device-secrets.js'
 import type { TokenService } from '../../security/tokens.js'
+import { revokedBecause, type UserStatusCache } from '../../security/user-status.js'
 import type { DeviceDirectory } from '../../db/device-directory.js'
 import { deviceTopic } from '../../contracts/topics.js'
 import type { Logger } from '../../logger.js'
@@ -31,6 +32,7 @@ export interface AuthenticateDeps {
   nextConnection: (clientId: string) => string
   /** the principal of the live connection with this client id on this node, if any */
   connected: (clientId: string) => Principal | undefined
+  users: Pick<UserStatusCache, 'get'>
 }
 
 async function identify(deps: AuthenticateDeps, client: Client, username: string, password: string): Promise<Principal> {
@@ -44,6 +46,8 @@ async function identify(deps: AuthenticateDeps, client: Client, username: string
     try { claims = deps.tokens.verify(password) } catch { throw new Refusal(BAD_CREDENTIALS, 'bad_token') }
     if (claims.ten !== username) throw new Refusal(BAD_CREDENTIALS, 'wrong_tenant')
     if (claims.typ === 'access') {
+      // the token must still speak for its user: not disabled or deleted, the role unchanged
+      if (revokedBecause(claims, await deps.users.get(claims.tid, claims.sub))) throw new Refusal(BAD_CREDENTIALS, 'revoked_token')
       if (claims.role === 'viewer') throw new Refusal(NOT_AUTHORIZED, 'viewer_integration')
       // an integration must not take a device's client id (it would disconnect the device)
       if (await deps.directory.find(clientId)) throw new Refusal(IDENTIFIER_REJECTED, 'integration_uses_device_id')

@@ -7,6 +7,7 @@ import { AppError, conflict, notFound } from '../../../errors.js'
 import { hashPassword } from '../../../security/passwords.js'
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, errors } from '../../schemas/common.js'
 import type { TenantDb } from '../../../db/tenant-scope.js'
+import type { ApiContext } from '../../context.js'
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('viewer')])
 
@@ -32,7 +33,12 @@ async function assertAdminRemains(db: TenantDb, leavingId: string) {
   if (admins === 0) throw conflict('a tenant must keep at least one enabled admin')
 }
 
-const users: FastifyPluginAsync = async (fastify) => {
+const users: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
+  /** this node forgets the user's cached row at once, the others when the change reaches them */
+  const changed = (tenantId: string, id: string) => {
+    fastify.userStatus.forget(tenantId, id)
+    ctx.changes?.changed({ kind: 'user', tenantId, id })
+  }
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const tags = ['users']
 
@@ -83,6 +89,10 @@ const users: FastifyPluginAsync = async (fastify) => {
     if ((rest.role && rest.role !== 'admin') || rest.disabled) await assertAdminRemains(request.db, id)
     const user = await request.db.user.update({ where: { id }, data: { ...rest, ...(password ? { passwordHash: await hashPassword(password) } : {}) } })
     if (password || rest.disabled) await request.db.refreshToken.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date() } })
+    // their access tokens are checked against the changed row from the next request on, on every
+    // node (and their MQTT integrations closed). A role change needs no refresh token revocation:
+    // refresh reads the role from the row, so the user can carry on with the new role.
+    changed(request.principal.tid, id)
     return user
   })
 
@@ -95,6 +105,7 @@ const users: FastifyPluginAsync = async (fastify) => {
     if (!await request.db.user.findUnique({ where: { id } })) throw notFound('user')
     await assertAdminRemains(request.db, id)
     await request.db.user.delete({ where: { id } })
+    changed(request.principal.tid, id)
     return reply.status(204).send(null)
   })
 }
