@@ -22,8 +22,13 @@ export const progressOf = (features: Record<string, unknown>) => feature(feature
 
 const rank: Record<StopStatus, number> = { pending: 0, arrived: 1, departed: 2, skipped: 3 }
 
-/** Starts (or re-reads) progress from the plan: the database wins where it is further along (an operator skipped a stop). */
-function reconcile(p: Progress, plan: ShipmentPlan): void {
+/**
+ * Starts (or re-reads) progress from the plan: the database wins where it is further along (an operator skipped a stop).
+ * A stop that is arrived but not in the membership (the asset state was lost or reset while the
+ * database kept the arrival: a restart on in-memory state, a shipment reassigned and back) is
+ * watched as a fence the asset is inside again, so that leaving it still departs it.
+ */
+function reconcile(p: Progress, plan: ShipmentPlan, ts: number): void {
   if (p.shipmentId !== plan.id) {
     Object.assign(p, { ...emptyProgress(), shipmentId: plan.id, status: plan.status })
   }
@@ -32,6 +37,11 @@ function reconcile(p: Progress, plan: ShipmentPlan): void {
     const mine = p.stops[stop.id]
     if (!mine || rank[stop.status] > rank[mine.status]) {
       p.stops[stop.id] = { status: stop.status, ...(stop.arrivedAt ? { arrivedAt: stop.arrivedAt } : {}), ...(stop.departedAt ? { departedAt: stop.departedAt } : {}) }
+    }
+    const now = p.stops[stop.id]!
+    if (now.status === 'arrived' && !(stop.id in p.membership.inside)) {
+      delete p.membership.entering[stop.id]
+      p.membership.inside[stop.id] = Math.min(ts, now.arrivedAt ?? ts)
     }
   }
 }
@@ -46,7 +56,7 @@ export function stopsProcessor(settings: MembershipSettings): FixProcessor {
         if (p.shipmentId) Object.assign(p, emptyProgress()) // the shipment ended or was unassigned
         return
       }
-      reconcile(p, plan)
+      reconcile(p, plan, ctx.fix.ts)
       const open = plan.stops.filter((s) => p.stops[s.id]!.status === 'pending' || p.stops[s.id]!.status === 'arrived')
       const distances = new Map(open.map((s) => [s.id, haversineM([ctx.fix.lon, ctx.fix.lat], [s.lon, s.lat]) - s.radiusM]))
       const transitions = advanceMembership(p.membership, distances, ctx.fix.ts, ctx.fix.accuracy ?? 0, settings)
@@ -62,7 +72,7 @@ export function stopsProcessor(settings: MembershipSettings): FixProcessor {
         const stop = plan.stops.find((s) => s.id === t.fenceId)
         if (!stop) continue
         if (t.kind === 'exit') depart(ctx, plan, p, stop, t)
-        else if (blockedByEarlierStop(plan, p, stop)) {
+        else if (blockedByEarlierStop(plan, p, stop, distances)) {
           // the same place as an earlier stop still open (a depot at both ends of a round trip):
           // watch it again from now, so it counts once the earlier stop is done
           delete p.membership.inside[stop.id]
@@ -73,10 +83,15 @@ export function stopsProcessor(settings: MembershipSettings): FixProcessor {
   }
 }
 
-/** An earlier stop the asset is at (or arriving at) right now, not yet departed. */
-function blockedByEarlierStop(plan: ShipmentPlan, p: Progress, stop: PlanStop): boolean {
+/**
+ * An earlier stop the asset is at (inside its fence) or arriving at right now, not yet departed. Only
+ * the fence itself counts, not the exit margin around it: a stop a few hundred metres from the last
+ * one lies within that margin, and the asset parked at it must arrive there (the earlier stop is
+ * then departed, see arrive), not wait until it has left both.
+ */
+function blockedByEarlierStop(plan: ShipmentPlan, p: Progress, stop: PlanStop, distances: ReadonlyMap<string, number>): boolean {
   return plan.stops.some((s) => s.seq < stop.seq && (p.stops[s.id]!.status === 'pending' || p.stops[s.id]!.status === 'arrived') &&
-    (s.id in p.membership.inside || s.id in p.membership.entering))
+    ((distances.get(s.id) ?? Infinity) <= 0 || s.id in p.membership.entering))
 }
 
 function milestone(ctx: ProcessContext, plan: ShipmentPlan, type: string, at: number, stop: PlanStop | null, payload: Record<string, unknown>, key: string) {
@@ -105,10 +120,20 @@ function setStop(ctx: ProcessContext, plan: ShipmentPlan, p: Progress, stop: Pla
 function arrive(ctx: ProcessContext, plan: ShipmentPlan, p: Progress, stop: PlanStop, t: Transition) {
   if (p.stops[stop.id]!.status !== 'pending') return
   for (const earlier of plan.stops) {
-    if (earlier.seq < stop.seq && p.stops[earlier.id]!.status === 'pending') {
+    if (earlier.seq >= stop.seq) continue
+    const status = p.stops[earlier.id]!.status
+    if (status === 'pending') {
       setStop(ctx, plan, p, earlier, { status: 'skipped' })
       delete p.membership.entering[earlier.id]
       milestone(ctx, plan, 'stop_skipped', t.at, earlier, { reachedStopSeq: stop.seq }, `skipped:${earlier.id}`)
+    } else if (status === 'arrived') {
+      // the asset is at a later stop, so it has left this one (still within its exit margin, when
+      // the two are close): departed when it started leaving, at the latest when it got here
+      const m = p.membership
+      const at = Math.min(t.at, m.leaving[earlier.id] ?? t.at)
+      delete m.inside[earlier.id]
+      delete m.leaving[earlier.id]
+      depart(ctx, plan, p, earlier, { fenceId: earlier.id, kind: 'exit', at: Math.max(at, p.stops[earlier.id]!.arrivedAt ?? at) }, false)
     }
   }
   setStop(ctx, plan, p, stop, { status: 'arrived', arrivedAt: t.at })
@@ -119,13 +144,15 @@ function arrive(ctx: ProcessContext, plan: ShipmentPlan, p: Progress, stop: Plan
   setStatus(ctx, plan, p, 'at_stop', t.at)
 }
 
-function depart(ctx: ProcessContext, plan: ShipmentPlan, p: Progress, stop: PlanStop, t: Transition) {
+/** `settle`: move the shipment on (in transit, or delivered); not when an arrival follows at once. */
+function depart(ctx: ProcessContext, plan: ShipmentPlan, p: Progress, stop: PlanStop, t: Transition, settle = true) {
   const current = p.stops[stop.id]!
   if (current.status !== 'arrived') return
   setStop(ctx, plan, p, stop, { status: 'departed', ...(current.arrivedAt !== undefined ? { arrivedAt: current.arrivedAt } : {}), departedAt: t.at })
   milestone(ctx, plan, 'departed', t.at, stop, { confirmedAt: ctx.fix.ts, dwellS: current.arrivedAt ? Math.round((t.at - current.arrivedAt) / 1000) : null }, `departed:${stop.id}`)
   if (stop.type === 'pickup') milestone(ctx, plan, 'picked_up', t.at, stop, {}, `picked_up:${stop.id}`)
   if (stop.type === 'delivery') milestone(ctx, plan, 'delivered', t.at, stop, {}, `delivered:${stop.id}`)
+  if (!settle) return
   const done = plan.stops.every((s) => p.stops[s.id]!.status === 'departed' || p.stops[s.id]!.status === 'skipped')
   setStatus(ctx, plan, p, done ? 'delivered' : 'in_transit', t.at)
 }
