@@ -7,6 +7,8 @@ export interface Condition {
   active: boolean
   /** when the raising (or, while active, the clearing) predicate first held, event time */
   pendingSince: number | null
+  /** for a condition about the shipment (its route, its temperature range): which one (absent in older states) */
+  shipmentId?: string | null
 }
 
 export interface ConditionSpec {
@@ -33,6 +35,24 @@ export function observe(ctx: ProcessContext, spec: ConditionSpec, raise: boolean
   c.active = !c.active
   c.pendingSince = null
   ctx.emit(anomalyEvent(ctx, c.active ? spec.raised : spec.cleared, at, payload))
+}
+
+/**
+ * For a condition that only means something for one shipment (off its route, outside its
+ * temperature range): call on every fix, before any early return. When the asset's shipment has
+ * changed or ended, the condition is forgotten, silently: it cannot clear any more (the new plan
+ * has no such route or range, or another one), and left active it would never clear and hide the
+ * next shipment's own excursion.
+ */
+export function followShipment(ctx: ProcessContext, name: string): void {
+  const c = feature<Condition>(ctx.next.features, name, () => ({ active: false, pendingSince: null }))
+  const id = ctx.asset.shipment?.id ?? null
+  // a state written before the field existed: the condition belongs to the shipment carried now
+  if (c.shipmentId !== undefined && c.shipmentId !== id) {
+    c.active = false
+    c.pendingSince = null
+  }
+  c.shipmentId = id
 }
 
 export function anomalyEvent(ctx: Pick<ProcessContext, 'fix' | 'asset'>, type: string, at: number, payload: Record<string, unknown>): CoreEvent {

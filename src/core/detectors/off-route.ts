@@ -2,7 +2,7 @@
 // within `limitM × backRatio` (the gap between the two is the hysteresis).
 import type { FixProcessor } from '../pipeline.js'
 import { routeMatchOf } from '../features/route.js'
-import { observe } from './condition.js'
+import { followShipment, observe } from './condition.js'
 
 export interface OffRouteSettings { limitM: number, forS: number, backRatio: number }
 
@@ -11,6 +11,7 @@ export function offRouteDetector(s: OffRouteSettings): FixProcessor {
   return {
     name: 'off_route',
     process(ctx) {
+      followShipment(ctx, spec.name)
       const match = routeMatchOf(ctx.scratch)
       if (!match) return
       const slack = ctx.fix.accuracy ?? 0

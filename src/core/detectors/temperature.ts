@@ -1,7 +1,7 @@
 // Temperature excursion: the reading `attrs.temp` (°C) outside the shipment's allowed range for
 // `forS`; back to normal when inside the range by `hysteresisC` again.
 import type { FixProcessor } from '../pipeline.js'
-import { observe } from './condition.js'
+import { followShipment, observe } from './condition.js'
 
 export interface TemperatureSettings { forS: number, hysteresisC: number }
 
@@ -10,6 +10,7 @@ export function temperatureDetector(s: TemperatureSettings): FixProcessor {
   return {
     name: 'temperature',
     process(ctx) {
+      followShipment(ctx, spec.name)
       const temp = ctx.fix.attrs?.['temp']
       const plan = ctx.asset.shipment
       if (typeof temp !== 'number' || !plan || (plan.tempMinC === null && plan.tempMaxC === null)) return
