@@ -12,6 +12,7 @@ import { noContext, type AssetContext, type AssetContextLoader } from './context
 import type { CoreEffect } from './effects.js'
 import { emptyState, toLastFix, type AssetState, type Outbox } from './state.js'
 import type { DropReason, FilterSettings, StatefulStage } from './stages/stage.js'
+import { lastDropOf } from './stages/stateful.js'
 import { KeyedQueue } from './keyed-queue.js'
 
 /** An event a processor wants stored and streamed (the store adds id and processing time). */
@@ -206,7 +207,9 @@ export class AssetPipeline {
       const state = reading instanceof Promise ? await reading : reading
       const version = state.version
       const outcome = this.apply(state, fixes, asset)
-      const changed = outcome.accepted.length > 0 || outcome.events.length > 0
+      // an impossible jump is kept even when nothing else changed: a run of them is what lets the
+      // asset's true position back in after a bad fix (stages/stateful.ts)
+      const changed = outcome.accepted.length > 0 || outcome.events.length > 0 || outcome.jumped
       if (changed && (outcome.events.length > 0 || outcome.effects.length > 0)) outcome.state.outbox = { events: outcome.events, effects: outcome.effects }
       if (changed && await this.store.compareAndSet(outcome.state, version) !== 'ok') {
         continue // another writer got there first ('conflict' or 'stale'): recompute from what it wrote
@@ -215,7 +218,7 @@ export class AssetPipeline {
       if (changed) this.remember(id, outcome.state, version + 1)
       outcome.drops.forEach((d) => this.hooks.dropped(d.fix, d.reason, d.detail))
       if (!changed) return
-      this.hooks.accepted(outcome.accepted, outcome.state)
+      if (outcome.accepted.length > 0) this.hooks.accepted(outcome.accepted, outcome.state)
       if (outcome.state.outbox) await this.release(outcome.state)
       return
     }
@@ -227,6 +230,7 @@ export class AssetPipeline {
     const events: CoreEvent[] = []
     const effects: CoreEffect[] = []
     const drops: Array<{ fix: Fix, reason: DropReason, detail?: string | undefined }> = []
+    let jumped = false
     const emit = (e: CoreEvent) => { events.push(e) }
     const effect = (e: CoreEffect) => { effects.push(e) }
     for (const fix of fixes) {
@@ -235,7 +239,8 @@ export class AssetPipeline {
         drops.push({ fix, ...verdict })
         if (verdict.reason !== 'late' && verdict.reason !== 'duplicate') {
           // a wrong fix (not merely an old one) is recorded, and shown to processors that watch for it
-          state.lastDrop = { reason: verdict.reason, ts: fix.ts }
+          state.lastDrop = lastDropOf(state, fix, verdict.reason, this.settings)
+          jumped ||= verdict.reason === 'impossible_jump'
           for (const processor of this.processors) processor.dropped?.({ fix, reason: verdict.reason, next: state, asset, emit })
         }
         continue
@@ -249,7 +254,7 @@ export class AssetPipeline {
       state.fixCount = previous.fixCount + 1
       accepted.push(fix)
     }
-    return { state, accepted, events, effects, drops }
+    return { state, accepted, events, effects, drops, jumped }
   }
 
   private judge(fix: Fix, state: AssetState) {

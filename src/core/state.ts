@@ -16,7 +16,7 @@ export interface AssetState {
   /** accepted fixes applied so far */
   fixCount: number
   /** the last fix a stateful stage dropped, to explain a silent device */
-  lastDrop: { reason: string, ts: number } | null
+  lastDrop: LastDrop | null
   /** per-feature state of the processing core (geofence membership, dwell timers, ETA inputs, detectors) */
   features: Record<string, unknown>
   /**
@@ -25,6 +25,17 @@ export interface AssetState {
    * here, and whoever next updates the asset stores them first (their dedupe keys make that safe).
    */
   outbox?: Outbox
+}
+
+export interface LastDrop {
+  reason: string
+  ts: number
+  /**
+   * impossible jumps only: where the dropped fix was, and how many dropped fixes in a row (since
+   * `since`, none accepted in between) agree with each other, so the impossible-jump stage can tell
+   * a glitch from a wrong last fix (see stages/stateful.ts)
+   */
+  jump?: { lat: number, lon: number, accuracy: number | null, streak: number, since: number }
 }
 
 export interface Outbox { events: CoreEvent[], effects: CoreEffect[] }
