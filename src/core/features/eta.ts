@@ -100,17 +100,21 @@ function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: 
   let seconds = 0
   let from: [number, number] = [ctx.fix.lon, ctx.fix.lat]
   let fromAlong = match?.alongM ?? null
+  let fromOffM = 0 // from a stop off the route: the way back to it
   let fromStop = false // true once the leg starts at a stop (its first nearStopM are town driving)
   plan.stops.forEach((stop, i) => {
     const status = progress.stops[stop.id]?.status ?? 'pending'
     const along = plan.stopAlongM?.[i] ?? null
+    // a stop off the planned route (beyond its end, or beside it) is that far from where the route
+    // leaves it: without it, a stop past the end of a short route would be "reached" at the end
+    const offM = along !== null && plan.route ? haversineM(plan.route.pointAt(along), [stop.lon, stop.lat]) : 0
     if (status === 'departed' || status === 'skipped') { delete state.stops[stop.id]; return }
     if (status === 'arrived') {
       const arrivedAt = progress.stops[stop.id]?.arrivedAt ?? ts
       seconds += Math.max(0, stop.plannedDwellS - (ts - arrivedAt) / 1000)
       delete state.stops[stop.id]
     } else {
-      const roadM = fromAlong !== null && along !== null ? Math.max(0, along - fromAlong) : haversineM(from, [stop.lon, stop.lat]) * s.circuity
+      const roadM = fromAlong !== null && along !== null ? fromOffM + Math.max(0, along - fromAlong) + offM : haversineM(from, [stop.lon, stop.lat]) * s.circuity
       // arrival is the first fix inside the stop's fence, not at its centre
       const legM = Math.max(0, roadM - stop.radiusM)
       const nearM = Math.min(legM, s.nearStopM * (fromStop ? 2 : 1))
@@ -123,6 +127,7 @@ function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: 
     }
     from = [stop.lon, stop.lat]
     fromAlong = along
+    fromOffM = offM
     fromStop = true
   })
 }

@@ -14,6 +14,9 @@ import type { AssetState } from '../../../src/core/state.js'
 import { destination, haversineM } from '../../../src/geo/distance.js'
 import { filterSettings, processingSettings } from '../../../src/ingest/assemble.js'
 import { MemoryStateStore } from '../../../src/state/memory.js'
+import { RouteLine } from '../../../src/geo/route.js'
+import { Track, offset } from '../../helpers/tracks.js'
+import { plan as shipmentPlan, rig, stop } from './harness.js'
 
 const T0 = Date.UTC(2026, 0, 5, 8)
 const START: [number, number] = [8, 50]
@@ -112,5 +115,21 @@ describe('eta processor', () => {
     // 81 fixes; the ETA converges from the 72 km/h default to 90 km/h within the first minutes
     expect(updates.length).toBeGreaterThanOrEqual(1)
     expect(updates.length).toBeLessThan(10)
+  })
+})
+
+describe('eta processor, stops off the planned route', () => {
+  it('a stop beyond the end of a short route is not "reached" at the route\'s end', async () => {
+    const end = offset(START, 90, 20_000)
+    const far = offset(end, 0, 30_000) // 30 km past the route's last point
+    const route = new RouteLine([START, end])
+    const r = rig(shipmentPlan('s', [stop('far', 0, 'delivery', far)], { route, stopAlongM: [route.locate(far).alongM] }))
+    const t = new Track(START, T0).driveTo(end, 20)
+    await r.feed(t.fixes)
+    const eta = (await r.state())!.features['eta'] as EtaFeature
+    const leftS = (eta.stops['far']!.eta! - t.now) / 1000
+    // ~30 km at most ~20 m/s: well over 20 minutes, not 0
+    expect(leftS).toBeGreaterThan(1200)
+    expect(Number.isFinite(leftS)).toBe(true)
   })
 })
