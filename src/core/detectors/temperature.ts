@@ -16,7 +16,9 @@ export function temperatureDetector(s: TemperatureSettings): FixProcessor {
       if (typeof temp !== 'number' || !plan || (plan.tempMinC === null && plan.tempMaxC === null)) return
       const min = plan.tempMinC ?? -Infinity
       const max = plan.tempMaxC ?? Infinity
-      observe(ctx, spec, temp < min || temp > max, temp >= min + s.hysteresisC && temp <= max - s.hysteresisC,
+      // a range narrower than twice the hysteresis could never clear: the margin shrinks with it
+      const margin = Math.min(s.hysteresisC, (max - min) / 4)
+      observe(ctx, spec, temp < min || temp > max, temp >= min + margin && temp <= max - margin,
         { tempC: temp, minC: plan.tempMinC, maxC: plan.tempMaxC })
     },
   }

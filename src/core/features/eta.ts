@@ -29,6 +29,8 @@ export interface EtaSettings {
   atRiskS: number
 }
 
+/** 360 km/h: above this a speed sample is an error, not a pace. */
+const MAX_PLAUSIBLE_MPS = 100
 /** Moving time after which a measured speed is fully trusted over the default. */
 const CONFIDENCE_S = 900
 /**
@@ -63,7 +65,8 @@ function learnPace(ctx: ProcessContext, plan: ShipmentPlan | null, state: EtaFea
   const last = ctx.previous.lastFix
   const dt = last && ctx.fix.ts > last.ts ? (ctx.fix.ts - last.ts) / 1000 : 0
   const sample = ctx.fix.speed ?? (dt > 0 ? haversineM([last!.lon, last!.lat], [ctx.fix.lon, ctx.fix.lat]) / dt : undefined)
-  if (sample === undefined) return false
+  // a speed no vehicle drives (a unit error, the jump to where a relocated asset really is) says nothing about its pace
+  if (sample === undefined || !(sample <= MAX_PLAUSIBLE_MPS)) return false
   const here: [number, number] = [ctx.fix.lon, ctx.fix.lat]
   if (plan && state.origin?.shipmentId !== plan.id) state.origin = { shipmentId: plan.id, at: sample < STATIONARY_MPS ? here : null }
   const origin = plan ? state.origin?.at : null

@@ -42,6 +42,14 @@ describe('shipment conditions across shipments', () => {
       .toEqual(['temperature_excursion:s1', 'temperature_excursion:s2'])
   })
 
+  it('a temperature range narrower than twice the hysteresis can still clear', async () => {
+    const narrow = plan('s1', [stop('s1-end', 0, 'delivery', offset(depot, 90, 100_000))], { tempMinC: 4, tempMaxC: 4.6 })
+    const r = rig(narrow, { TEMP_EXCURSION_S: 300 })
+    const t = new Track(depot, T0, 30).dwell(10 * 60, 3, { attrs: { temp: 9 } }).dwell(5 * 60, 3, { attrs: { temp: 4.3 } })
+    await r.feed(t.fixes)
+    expect(r.seq(['temperature_excursion', 'temperature_normal'])).toEqual(['temperature_excursion', 'temperature_normal'])
+  })
+
   it('a condition raised in a state written before shipments were recorded stays raised on the same shipment', async () => {
     const r = rig(routed('s1', depot, 90), { OFF_ROUTE_M: 1000, OFF_ROUTE_S: 120 })
     const t = new Track(depot, T0).driveTo(offset(depot, 0, 5000), 20).dwell(600)

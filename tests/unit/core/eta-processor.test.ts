@@ -30,7 +30,7 @@ const plan: ShipmentPlan = {
 }
 
 /** Drives east from START, a fix every 30 s, at `mps(s)` (s = seconds since START, 0 = parked); returns the last state and the events. */
-async function drive(mps: number | ((s: number) => number), minutes: number) {
+async function drive(mps: number | ((s: number) => number), minutes: number, reported: (s: number, mps: number) => number = (_s, v) => v) {
   const speed = typeof mps === 'number' ? () => mps : mps
   let state: AssetState | null = null
   const events: CoreEvent[] = []
@@ -45,7 +45,7 @@ async function drive(mps: number | ((s: number) => number), minutes: number) {
     const v = speed(s)
     m += s > 0 ? v * 30 : 0
     at = destination(START, 90, m)
-    const fix: Fix = { tenantId: 't', deviceId: 'd', ts: T0 + s * 1000, receivedAt: T0 + s * 1000, lon: at[0], lat: at[1], speed: v, accuracy: 5 }
+    const fix: Fix = { tenantId: 't', deviceId: 'd', ts: T0 + s * 1000, receivedAt: T0 + s * 1000, lon: at[0], lat: at[1], speed: reported(s, v), accuracy: 5 }
     await pipeline.submit([fix])
   }
   const eta = state!.features['eta'] as EtaFeature
@@ -76,6 +76,13 @@ describe('eta processor', () => {
     expect(typicalPace(eta.near)).not.toBeNull()
     expect(typicalPace(eta.open)!.confidence).toBeGreaterThan(0.95)
     expect(typicalPace(eta.near)!.confidence).toBeLessThan(0.3)
+  })
+
+  it('ignores a speed no vehicle drives (a unit error) instead of learning it as the pace', async () => {
+    // every fourth fix reports 1e308 m/s: learned, it would make the pace absurd (or NaN)
+    const r = await drive(25, 40, (s, v) => (s % 120 === 0 && s > 0 ? 1e308 : v))
+    expect(openMps(r.eta)).toBeCloseTo(25, 1)
+    expect(Number.isFinite(remainingS(r))).toBe(true)
   })
 
   it('keeps a jam out of the typical pace: the interquartile mean, not the mean', async () => {
