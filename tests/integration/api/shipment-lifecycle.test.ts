@@ -101,6 +101,20 @@ for (const backend of databaseBackends()) {
         expect((await call('POST', `/${s.id}/stops/${s.stops[0]!.id}/skip`)).statusCode).toBe(409)
       })
 
+      it('skipping the last open stop of a shipment under way delivers it; of one not yet started, does not', async () => {
+        const s = await fresh()
+        await force(s.id, 'in_transit')
+        await db.prisma.stop.update({ where: { id: s.stops[0]!.id }, data: { status: 'departed' } })
+        expect((await call('POST', `/${s.id}/stops/${s.stops[1]!.id}/skip`)).statusCode).toBe(200)
+        expect(await db.prisma.shipment.findUniqueOrThrow({ where: { id: s.id } })).toMatchObject({ status: 'delivered', deliveredAt: expect.any(Date) })
+        expect((await db.prisma.trackingEvent.findMany({ where: { shipmentId: s.id }, orderBy: { id: 'asc' } })).map((e) => [e.type, e.payload])).toEqual([
+          ['stop_skipped', {}], ['shipment_status', { from: 'in_transit', to: 'delivered' }],
+        ])
+        const planned = await fresh()
+        for (const stop of planned.stops) expect((await call('POST', `/${planned.id}/stops/${stop.id}/skip`)).statusCode).toBe(200)
+        expect((await db.prisma.shipment.findUniqueOrThrow({ where: { id: planned.id } })).status).toBe('planned')
+      })
+
       it('changes no stop of a cancelled shipment', async () => {
         const s = await fresh()
         await call('POST', `/${s.id}/cancel`)

@@ -2,6 +2,7 @@
 // is history. Its name and radius are also its fence's, so both change in one transaction.
 import { storedEventOf } from '../../../db/tracking-events.js'
 import { AppError } from '../../../errors.js'
+import type { ShipmentStatus } from '../../../generated/prisma/enums.js'
 import { announce, instant, type Caller } from './caller.js'
 import { getStop, stopView } from './queries.js'
 import { assertOpen, assertOrdered } from './rules.js'
@@ -37,17 +38,28 @@ export async function updateStop(c: Caller, shipmentId: string, stopId: string, 
   return stopView(await getStop(c.db, shipmentId, stopId))
 }
 
+/** Statuses a shipment under way may have; skipping its last open stop then completes it. */
+const UNDER_WAY: ShipmentStatus[] = ['in_transit', 'at_stop', 'exception']
+
 export async function skipStop(c: Caller, shipmentId: string, stopId: string) {
   await pendingStop(c, shipmentId, stopId, 'skip its stops')
   const ts = new Date()
-  const event = await c.db.$transaction(async (tx) => {
+  const events = await c.db.$transaction(async (tx) => {
     const { count } = await tx.stop.updateMany({ where: { id: stopId, status: 'pending' }, data: { status: 'skipped' } })
     if (count === 0) throw notPending('no longer pending')
+    const base = { tenantId: c.tenantId, shipmentId, ts, source: 'user' as const, userId: c.userId }
     // on the shipment's timeline beside the events the processing core records
-    return tx.trackingEvent.create({
-      data: { tenantId: c.tenantId, type: 'stop_skipped', shipmentId, stopId, ts, source: 'user', userId: c.userId, payload: {} },
-    })
+    const rows = [await tx.trackingEvent.create({ data: { ...base, type: 'stop_skipped', stopId, payload: {} } })]
+    // the last open stop of a shipment under way: nothing is left to depart from, so it is done now,
+    // by the rule the processing core applies (every stop departed or skipped = delivered)
+    const open = await tx.stop.count({ where: { shipmentId, status: { in: ['pending', 'arrived'] } } })
+    const shipment = await tx.shipment.findUniqueOrThrow({ where: { id: shipmentId }, select: { status: true } })
+    if (open === 0 && UNDER_WAY.includes(shipment.status)) {
+      const done = await tx.shipment.updateMany({ where: { id: shipmentId, status: shipment.status }, data: { status: 'delivered', deliveredAt: ts } })
+      if (done.count === 1) rows.push(await tx.trackingEvent.create({ data: { ...base, type: 'shipment_status', payload: { from: shipment.status, to: 'delivered' } } }))
+    }
+    return rows
   })
-  announce(c, shipmentId, [], [storedEventOf(event)])
+  announce(c, shipmentId, [], events.map(storedEventOf))
   return stopView(await getStop(c.db, shipmentId, stopId))
 }
