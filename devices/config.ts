@@ -107,8 +107,9 @@ function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
   const qos = need('qos', 0, 1, true) as 0 | 1
   const bbox = (str('bbox') ?? '').split(',').map(Number)
   const [minLon, minLat, maxLon, maxLat] = bbox
-  if (bbox.length !== 4 || bbox.some((x) => !Number.isFinite(x)) || minLon! >= maxLon! || minLat! >= maxLat! || minLat! < -85 || maxLat! > 85) {
-    throw new ConfigError('--bbox must be minLon,minLat,maxLon,maxLat with min < max')
+  if (bbox.length !== 4 || bbox.some((x) => !Number.isFinite(x)) || minLon! >= maxLon! || minLat! >= maxLat! || minLat! < -85 || maxLat! > 85 ||
+    minLon! < -180 || maxLon! > 180) {
+    throw new ConfigError('--bbox must be minLon,minLat,maxLon,maxLat with min < max, longitudes in [-180, 180] and latitudes in [-85, 85]')
   }
   const config: SimConfig = {
     url: str('url')!, api: str('api')!.replace(/\/+$/, ''), tenant: str('tenant'), qos,
@@ -132,8 +133,16 @@ function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
   if (config.provision && (!config.email || !config.password)) throw new ConfigError('--provision needs --email and --password (or RETRACK_SIM_PASSWORD)')
   if (!config.provision && !config.devicesFile) throw new ConfigError('give credentials: --devices-file devices.json, or --provision --email … --password … (with no credentials the simulator uses the demo admin of a local embedded ReTrack, found in data/initial-admin-password)')
   if (!config.provision && !config.tenant) throw new ConfigError('--tenant is required with --devices-file')
-  if (!/^mqtts?:\/\/|^wss?:\/\//.test(config.url)) throw new ConfigError('--url must be mqtt://, mqtts://, ws:// or wss://')
+  if (!/^mqtts?:\/\/|^wss?:\/\//.test(config.url) || !validUrl(config.url)) throw new ConfigError(`--url must be a mqtt://, mqtts://, ws:// or wss:// URL with a host, not "${config.url}"`)
+  if (!/^https?:\/\//.test(config.api) || !validUrl(config.api)) throw new ConfigError(`--api must be an http:// or https:// URL, not "${config.api}"`)
+  // the tenant is the MQTT username and a topic level of every topic the devices use
+  if (config.tenant !== undefined && !/^[^/+#\s]+$/.test(config.tenant)) throw new ConfigError(`--tenant must be a tenant slug (no /, +, # or spaces), not "${config.tenant}"`)
   return config
+}
+
+/** Parses (which also checks the port range) and has a host. */
+function validUrl(text: string): boolean {
+  try { return new URL(text).hostname !== '' } catch { return false }
 }
 
 /** The demo admin an embedded ReTrack creates on its first run (src/db/accounts.ts). */

@@ -32,6 +32,8 @@ export class Fleet {
   private cursor = 0
   private lastProgress = Date.now()
   private stopping = false
+  /** refusal reasons already reported */
+  private readonly refusals = new Set<string>()
   private finish: (() => void) | undefined
   allConnectedAt: number | null = null
   /** connections open when the run ended, before shutdown closed them */
@@ -101,8 +103,10 @@ export class Fleet {
   private connect(m: FleetMember) {
     const { gate, counters, clock, rng } = this.options
     if (this.stopping) { gate.settle(); m.link.state = 'idle'; return }
+    // one attempt per device at a time: an entry that is no longer the link's queued attempt is stale
+    if (m.link.state !== 'queued') { gate.settle(); return }
     m.link.attempts++
-    m.link.connect((outcome) => {
+    m.link.connect((outcome, reason) => {
       gate.settle()
       if (outcome === 'online') {
         counters.connects++
@@ -115,6 +119,11 @@ export class Fleet {
         return
       }
       // refused or failed: back off before the next attempt
+      if (outcome === 'refused' && reason !== undefined && !this.refusals.has(reason)) {
+        // once per reason: bad credentials do not heal by retrying, the user has to hear about them
+        this.refusals.add(reason)
+        this.options.log(`device ${m.link.deviceId}: ${reason}${/credentials|password|authori[sz]ed/i.test(reason) ? ' (check --tenant and the devices file)' : ''}; retrying with backoff`)
+      }
       if (this.stopping) return
       m.link.state = 'queued'
       gate.enqueue(m, backoffMs(m.link.attempts, rng))

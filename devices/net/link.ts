@@ -37,12 +37,17 @@ export class DeviceLink implements DevicePort {
 
   canPublish() { return this.limiter.available() >= 1 }
 
-  /** Connects; `settled` runs once with the outcome, `lost` when an online connection closes later. */
-  connect(settled: (outcome: ConnectOutcome) => void, lost: () => void) {
+  /**
+   * Connects; `settled` runs once with the outcome (and, for a refusal, the broker's reason), `lost`
+   * when an online connection closes later. A refusal settles only once its socket is closed: the
+   * link is `idle` again by then, so the fleet's retry is the only one queued.
+   */
+  connect(settled: (outcome: ConnectOutcome, reason?: string) => void, lost: () => void) {
     const { url, tenant, keepaliveS, connectTimeoutMs } = this.settings
     this.state = 'connecting'
     let outcome: ConnectOutcome | undefined
-    const settle = (o: ConnectOutcome) => { if (outcome === undefined) { outcome = o; settled(o) } }
+    let refusal: string | undefined
+    const settle = (o: ConnectOutcome) => { if (outcome === undefined) { outcome = o; settled(o, refusal) } }
     const client = mqtt.connect(url, {
       clientId: this.deviceId, username: tenant, password: this.secret,
       protocolVersion: 4, clean: true, reconnectPeriod: 0, keepalive: keepaliveS, connectTimeout: connectTimeoutMs,
@@ -57,14 +62,21 @@ export class DeviceLink implements DevicePort {
     })
     client.on('error', (err: Error & { code?: string | number }) => {
       // a numeric code is a CONNACK refusal (bad credentials, server unavailable…), anything else is I/O
-      if (typeof err.code === 'number' && outcome === undefined) { this.counters.refused++; settle('refused') } else this.counters.errors++
+      if (typeof err.code === 'number' && outcome === undefined && refusal === undefined) {
+        this.counters.refused++
+        refusal = err.message
+      } else this.counters.errors++
     })
     client.on('close', () => {
       if (this.client !== client) return
       const wasOnline = this.state === 'online'
       if (wasOnline) this.counters.connected--
       this.discard()
-      if (outcome === undefined) settle('failed')
+      // closed by the broker or the network: mqtt.js fails pending QoS 1 publishes only when WE end
+      // the client, otherwise their callbacks never run and the readings would vanish. Ending it
+      // now reports them failed, so they are counted and go back into the device's buffer.
+      client.end(true)
+      if (outcome === undefined) settle(refusal !== undefined ? 'refused' : 'failed')
       else if (wasOnline) lost()
     })
   }

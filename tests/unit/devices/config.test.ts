@@ -34,6 +34,16 @@ describe('simulator configuration', () => {
     { args: ['--bbox', '1,2,3'], error: /--bbox/ },
     { args: ['--url', 'http://x'], error: /--url/ },
     { args: ['--no-such-flag'], error: /no-such-flag/ },
+    // longitudes outside ±180 would make random routes (and the shipments sent to the API) invalid
+    { args: ['--bbox', '170,10,190,20'], error: /--bbox/ },
+    { args: ['--bbox=-200,10,-170,20'], error: /--bbox must/ },
+    // the tenant is a topic level and the MQTT username: a / + or # makes every topic invalid
+    { args: ['--tenant', 'acme/#'], error: /--tenant/ },
+    { args: ['--tenant', 'a+b'], error: /--tenant/ },
+    // found at parse time (exit 2), not as an exception from the first connection attempt
+    { args: ['--url', 'mqtt://127.0.0.1:99999'], error: /--url/ },
+    { args: ['--url', 'mqtt://'], error: /--url/ },
+    { args: ['--api', 'localhost:8080'], error: /--api/ },
   ])('refuses $args', ({ args, error }) => {
     expect(() => parseConfig([...base, ...args], {})).toThrow(error)
     expect(() => parseConfig([...base, ...args], {})).toThrow(ConfigError)
