@@ -117,19 +117,66 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const value = key in overrides ? overrides[key] : fromEnv !== undefined && fromEnv !== '' ? fromEnv : defaults[key]
     if (value !== undefined) candidate[key] = value
   }
-  if (!validate(candidate)) {
-    const problems = (validate.errors ?? []).map((e) => {
-      const key = e.instancePath.replace(/^\//, '') || String(e.params['missingProperty'] ?? '')
-      return `${key}: ${e.message ?? 'invalid'}`
-    })
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  const problems: string[] = []
+  for (const key of keys) {
+    // Ajv's coercion takes "0x50", "1e3" or " 80" for an integer; a port or a size is written in digits
+    const s = ConfigSchema.properties[key] as { type?: string }
+    const raw = candidate[key]
+    if (s.type === 'integer' && typeof raw === 'string' && !/^-?\d+$/.test(raw.trim())) problems.push(`${key}: must be an integer written in digits`)
   }
-  return candidate
+  if (!validate(candidate)) {
+    for (const e of validate.errors ?? []) {
+      const key = e.instancePath.replace(/^\//, '') || String(e.params['missingProperty'] ?? '')
+      if (problems.some((p) => p.startsWith(`${key}: `))) continue
+      // the allowed values of an enum are no secret; the value given may be
+      const allowed = e.keyword === 'enum' ? (e.params as { allowedValues?: unknown[] }).allowedValues : undefined
+      problems.push(`${key}: ${allowed ? `must be one of ${allowed.join(', ')}` : e.message ?? 'invalid'}`)
+    }
+  }
+  if (problems.length === 0) problems.push(...configProblems(candidate as Config))
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  return candidate as Config
+}
+
+/** URL settings: the schemes each accepts. A URL may hold a password, so a message never quotes it. */
+const urlSchemes: Partial<Record<ConfigKey, string[]>> = {
+  DATABASE_URL: ['postgres:', 'postgresql:'],
+  REDIS_URL: ['redis:', 'rediss:'],
+  EXTERNAL_BROKER_URL: ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'],
+}
+
+/**
+ * Problems between settings, or in a URL's shape, that the schema cannot see (each names its
+ * settings, never their values).
+ */
+export function configProblems(config: Config): string[] {
+  const problems: string[] = []
+  for (const [key, schemes] of Object.entries(urlSchemes) as Array<[ConfigKey, string[]]>) {
+    const value = config[key]
+    if (typeof value !== 'string') continue
+    let url: URL
+    try { url = new URL(value) } catch { problems.push(`${key}: is not a valid URL (expected ${schemes.map((s) => `${s}//…`).join(' or ')}; a password with reserved characters must be percent-encoded)`); continue }
+    if (!schemes.includes(url.protocol)) { problems.push(`${key}: must start with ${schemes.map((s) => `${s}//`).join(' or ')}`); continue }
+    try { decodeURIComponent(url.username); decodeURIComponent(url.password) } catch { problems.push(`${key}: has a malformed percent-encoding in its user or password`) }
+    if (key !== 'DATABASE_URL' && !url.hostname) problems.push(`${key}: has no host`)
+  }
+  if (config.MQTT_CLUSTER === 'on' && !config.REDIS_URL) problems.push('MQTT_CLUSTER: on needs REDIS_URL')
+  if (Boolean(config.MQTT_TLS_CERT) !== Boolean(config.MQTT_TLS_KEY)) problems.push('MQTT_TLS_CERT and MQTT_TLS_KEY: set both (MQTT over TLS) or neither')
+  for (const key of ['MQTT_TLS_CERT', 'MQTT_TLS_KEY'] as const) {
+    const file = config[key]
+    if (file && !existsSync(file)) problems.push(`${key}: no such file`)
+  }
+  return problems
 }
 
 /** Loads `.env` from the working directory into process.env, if there is one (existing variables win). */
 export function loadDotEnv(file = path.resolve('.env')): void {
-  if (existsSync(file)) process.loadEnvFile(file)
+  if (!existsSync(file)) return
+  try {
+    process.loadEnvFile(file)
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`)
+  }
 }
 
 /** One row per setting, for docs and `retrack config`. */

@@ -9,6 +9,8 @@ export const redactPaths = [
   'password', '*.password', 'secret', '*.secret', 'token', '*.token', 'accessToken', 'refreshToken',
   '*.accessToken', '*.refreshToken', 'req.headers.authorization', 'req.headers.cookie', 'headers.authorization',
   'JWT_SECRET', 'BOOTSTRAP_PASSWORD', 'EXTERNAL_BROKER_PASSWORD', 'DATABASE_URL', 'REDIS_URL',
+  // Node's ERR_INVALID_URL carries the whole URL it could not parse, credentials included
+  'err.input', '*.err.input',
 ]
 
 export function loggerOptions(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY' | 'NODE_ENV'>): LoggerOptions {

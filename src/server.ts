@@ -2,6 +2,7 @@
 // the other way in four steps: stop accepting (HTTP, MQTT listeners and connections), drain (queued
 // fixes through the pipeline), flush (batches, presence), close (stores, bus, database).
 import type { AddressInfo } from 'node:net'
+import type { Redis } from 'ioredis'
 import type { Config } from './config.js'
 import type { Logger } from './logger.js'
 import { openDatabase, type Database } from './db/database.js'
@@ -11,6 +12,7 @@ import path from 'node:path'
 import { lockDataDir } from './db/embedded-lock.js'
 import { DeviceDirectory } from './db/device-directory.js'
 import { UserStatusCache } from './security/user-status.js'
+import { reportOutages } from './redis/outages.js'
 import { Metrics } from './metrics.js'
 import { TokenService } from './security/tokens.js'
 import { jwtSecret } from './secrets.js'
@@ -50,6 +52,47 @@ export interface RunningServer {
 
 type Step = () => Promise<void> | void
 
+/** how long start-up waits for Redis before it gives up (the orchestrator restarts the node) */
+export const REDIS_START_TIMEOUT_MS = 5000
+/** /ready's limit for each check: a hung dependency makes the node not ready, not /ready hang */
+const READY_CHECK_MS = 2000
+
+/** `promise`, or `fallback` when it has not settled within `ms` */
+function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback), ms) })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
+/** Where a URL points, without its credentials. */
+function hostOf(url: string): string {
+  try { const u = new URL(url); return `${u.hostname}:${u.port || '6379'}` } catch { return 'its host' }
+}
+
+/** Resolves once `redis` is connected; rejects with a message naming REDIS_URL (never its value) after `ms`. */
+function redisConnected(redis: Redis, url: string, ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    let last: Error | null = null
+    const onError = (err: Error) => { last = err }
+    const timer = setTimeout(() => {
+      redis.off('error', onError)
+      reject(new Error(`REDIS_URL: Redis at ${hostOf(url)} did not answer within ${ms / 1000} s${last ? ` (${last.message})` : ''}`))
+    }, ms)
+    redis.on('error', onError)
+    redis.once('ready', () => { clearTimeout(timer); redis.off('error', onError); resolve() })
+  })
+}
+
+/** A listen error as an operator reads it: the setting, the address, what is wrong. */
+function listenError(err: unknown, setting: string, hostSetting: string, host: string, port: number): Error {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'EADDRINUSE') return new Error(`${setting}: ${host}:${port} is already in use (another ReTrack or another server listens there)`)
+  if (code === 'EACCES') return new Error(`${setting}: not allowed to listen on ${host}:${port} (ports below 1024 need privileges)`)
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new Error(`${hostSetting}: ${host} is not an address of this machine`)
+  return err instanceof Error ? err : new Error(String(err))
+}
+
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   // shutdown steps by phase, each phase run in reverse order of registration
   const phases: Record<'accept' | 'drain' | 'flush' | 'close', Step[]> = { accept: [], drain: [], flush: [], close: [] }
@@ -82,9 +125,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     let state: AssetStateStore
     let presence: PresenceStore
     let bus: Bus
+    let redis: ReturnType<typeof createRedis> | null = null
     if (config.REDIS_URL) {
-      const redis = createRedis(config.REDIS_URL)
-      phases.close.push(() => { redis.disconnect() })
+      redis = createRedis(config.REDIS_URL)
+      const client = redis
+      phases.close.push(() => { client.disconnect() })
+      // Redis must answer before anything else uses it (the broker's cluster mode cannot start
+      // without it); later outages are logged once each (ioredis reconnects by itself)
+      await redisConnected(client, config.REDIS_URL, REDIS_START_TIMEOUT_MS)
+      reportOutages(client, log, 'state')
       state = new RedisStateStore(redis, config.REDIS_KEY_PREFIX)
       presence = new RedisPresenceStore(redis, config.REDIS_KEY_PREFIX)
       bus = new RedisBus(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}bus:`, log)
@@ -128,9 +177,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     let mqttPort: number | null = null
     if (config.EMBEDDED_BROKER) {
       broker = await MqttBroker.create({ config, log, metrics, directory, tokens, ingestor: ingestion.ingestor, presence, users })
-      const ports = await broker.listen()
+      phases.accept.push(() => broker?.close()) // before listen: a listener that did bind is closed if another fails
+      const ports = await broker.listen().catch((err: unknown) => {
+        const tls = (err as { port?: number }).port === config.MQTT_TLS_PORT && config.MQTT_TLS_PORT !== config.MQTT_PORT
+        throw listenError(err, tls ? 'MQTT_TLS_PORT' : 'MQTT_PORT', 'MQTT_HOST', config.MQTT_HOST, tls ? config.MQTT_TLS_PORT : config.MQTT_PORT)
+      })
       mqttPort = ports.tcpPort
-      phases.accept.push(() => broker?.close())
       log.info({ port: ports.tcpPort, tls: ports.tlsPort, cluster: broker.clustered }, 'MQTT broker listening')
       // stored events on tenants/{slug}/events/{type} for integrations, from the node that stored them
       const mqtt = broker
@@ -180,11 +232,21 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       ingest: { ingestor: ingestion.ingestor, directory },
       live, state,
       ...(broker ? { commands: { send: (tenant: string, deviceId: string, command: object) => broker.publish(deviceTopic(tenant, deviceId, 'commands'), JSON.stringify(command), 1) } } : {}),
-      readiness: async () => ({ broker: broker ? !broker.aedes.closed : true }),
+      readiness: async () => ({
+        broker: broker ? !broker.aedes.closed : true,
+        ...(redis ? { redis: redis.status === 'ready' && await within(redis.ping().then(() => true, () => false), READY_CHECK_MS, false) } : {}),
+      }),
     }, { jwtSecret: secret })
     if (broker) broker.attachWebSocket(app.server)
+    // in-flight requests get a grace, then their connections are cut: one slow or stuck client must
+    // not hold the drain, the flush and the database close until SHUTDOWN_TIMEOUT_MS gives up on them
+    const graceMs = Math.min(5000, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 3))
+    phases.accept.push(async () => {
+      const cut = setTimeout(() => { log.warn({ graceMs }, 'closing the HTTP connections still open'); app.server.closeAllConnections() }, graceMs)
+      try { await app.close() } finally { clearTimeout(cut) }
+    })
     await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT })
-    phases.accept.push(() => app.close())
+      .catch((err: unknown) => { throw listenError(err, 'HTTP_PORT', 'HTTP_HOST', config.HTTP_HOST, config.HTTP_PORT) })
     const httpPort = (app.server.address() as AddressInfo).port
 
     return { config, db, app, metrics, state, presence, ingestion, sweep, broker, bus, live, httpPort, mqttPort, close: stopAll }

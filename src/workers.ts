@@ -5,7 +5,8 @@
 // PostgreSQL and Redis exactly as separate nodes do (the broker's cluster mode), so a command or a
 // device's state does not care which worker its connection landed on.
 // Workers start one after another (migrations and first-run set-up run once, in the first); a
-// worker that dies is replaced; SIGINT/SIGTERM stop every worker gracefully, then the supervisor.
+// worker that dies is replaced; SIGINT/SIGTERM stop every worker gracefully, then the supervisor; a
+// second signal kills them.
 import cluster, { type Worker } from 'node:cluster'
 import type { Config } from './config.js'
 import type { Logger } from './logger.js'
@@ -79,8 +80,18 @@ export function runSupervisor(config: Config, log: Logger): void {
       process.exit(codes.every((c) => c === 0) ? exitCode : 1)
     })
   }
-  process.on('SIGINT', () => { log.info({ signal: 'SIGINT' }, 'shutting down'); stop(0) })
-  process.on('SIGTERM', () => { log.info({ signal: 'SIGTERM' }, 'shutting down'); stop(0) })
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // a second signal: the operator will not wait for the drain
+      log.warn({ signal }, 'second signal: killing the workers without finishing the shutdown')
+      for (const w of workers) w.process.kill('SIGKILL')
+      process.exit(1)
+    }
+    log.info({ signal }, 'shutting down')
+    stop(0)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
 
   void (async () => {
     let first: WorkerReady | null = null

@@ -52,7 +52,7 @@ export class MqttBroker {
     const { config, log, metrics } = deps
     const log_ = log.child({ component: 'broker' })
     let connections = 0
-    const backends = clusterBackends(config)
+    const backends = clusterBackends(config, log_)
     const aedes = await Aedes.createBroker({
       ...backends.options,
       connectTimeout: config.MQTT_CONNECT_TIMEOUT_MS,

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events'
 import { Redis } from 'ioredis'
 import type { Logger } from '../logger.js'
+import { reportOutages } from '../redis/outages.js'
 
 export type Handler<T> = (message: T) => void
 
@@ -45,6 +46,8 @@ export class RedisBus implements Bus {
   constructor(url: string, private readonly prefix: string, private readonly log: Logger) {
     this.pub = new Redis(url)
     this.sub = new Redis(url)
+    reportOutages(this.pub, log, 'bus publications')
+    reportOutages(this.sub, log, 'bus subscriptions')
     this.sub.on('message', (channel: string, raw: string) => {
       let message: unknown
       try { message = JSON.parse(raw) } catch { return this.log.warn({ channel }, 'bus message is not JSON') }

@@ -3,8 +3,9 @@
 //   retrack bootstrap --tenant acme --email admin@acme.example --password '…' [--name "Acme"]
 //   retrack create-tenant --tenant beta --email admin@beta.example --password '…' [--name "Beta"]
 //   retrack config            (every setting, its default and its description)
+// Exit codes: 0 done, 64 bad arguments (with the usage), 78 invalid configuration, 1 anything else.
 import { parseArgs } from 'node:util'
-import { describeConfig, loadConfig, loadDotEnv } from '../config.js'
+import { ConfigError, describeConfig, loadConfig, loadDotEnv } from '../config.js'
 import { createLogger } from '../logger.js'
 import { openDatabase } from '../db/database.js'
 import { migrate } from '../db/migrate.js'
@@ -33,13 +34,24 @@ async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>
   }
 }
 
+class UsageError extends Error {}
+
+const EX_USAGE = 64
+const EX_CONFIG = 78
+
 async function main(argv: string[]): Promise<number> {
   loadDotEnv()
   const [command, ...rest] = argv
-  const { values } = parseArgs({
-    args: rest, allowPositionals: false,
-    options: { tenant: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
-  })
+  if (!command || ['help', '--help', '-h'].includes(command)) { console.log(usage); return 0 }
+  let values: { tenant?: string | undefined, email?: string | undefined, password?: string | undefined, name?: string | undefined }
+  try {
+    ({ values } = parseArgs({
+      args: rest, allowPositionals: false,
+      options: { tenant: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+    }))
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err))
+  }
   switch (command) {
     case 'migrate':
       await withDatabase(async () => undefined)
@@ -48,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     case 'bootstrap':
     case 'create-tenant': {
       const { tenant, email, password, name } = values
-      if (!tenant || !email || !password) { console.error(usage); return 64 }
+      if (!tenant || !email || !password) throw new UsageError(`${command} needs --tenant, --email and --password`)
       const created = await withDatabase(async (db) => {
         if (command === 'bootstrap' && await db.prisma.tenant.count() > 0) {
           throw new Error('bootstrap is for an empty database; use create-tenant (or POST /api/v1/tenants as a platform administrator)')
@@ -62,12 +74,12 @@ async function main(argv: string[]): Promise<number> {
       for (const row of describeConfig()) console.log(`${row.key.padEnd(28)} ${JSON.stringify(row.default ?? '').padEnd(22)} ${row.description}`)
       return 0
     default:
-      console.error(usage)
-      return command ? 64 : 0
+      throw new UsageError(`unknown command '${command}'`)
   }
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
   console.error(`retrack: ${err instanceof Error ? err.message : String(err)}`)
-  process.exit(1)
+  if (err instanceof UsageError) console.error(usage)
+  process.exit(err instanceof UsageError ? EX_USAGE : err instanceof ConfigError ? EX_CONFIG : 1)
 })

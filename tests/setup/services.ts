@@ -15,6 +15,8 @@ export const CHROMIUM_PATH = '/usr/bin/chromium'
 export interface ProvidedServices extends Services {
   /** an executable Chromium at CHROMIUM_PATH */
   chromium: boolean
+  /** the redis-server binary, for suites that start a private Redis and stop it under a running node */
+  redisServer: boolean
 }
 
 declare module 'vitest' {
@@ -53,6 +55,7 @@ export default async function setup(project: TestProject) {
     mosquitto: await tcpUp(urls.mosquittoUrl, 1883),
     mosquittoClients: binary('mosquitto_pub') && binary('mosquitto_sub'),
     chromium: executable(CHROMIUM_PATH),
+    redisServer: binary('redis-server'),
   }
   project.provide('services', services)
 
@@ -62,10 +65,11 @@ export default async function setup(project: TestProject) {
     !services.mosquitto && `external-broker suites (no Mosquitto at ${new URL(urls.mosquittoUrl).host})`,
     !services.mosquittoClients && 'mosquitto_pub/mosquitto_sub interop suites (clients not installed)',
     !services.chromium && `browser end-to-end suites (no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium)`,
+    !services.redisServer && 'Redis outage suites (no redis-server binary to start a private Redis: apt-get install -y redis-server)',
   ].filter((m): m is string => typeof m === 'string')
 
   if (missing.length === 0) {
-    console.log('[services] PostgreSQL, Redis, Mosquitto, the mosquitto clients and Chromium are available: every suite runs')
+    console.log('[services] PostgreSQL, Redis (and redis-server), Mosquitto, the mosquitto clients and Chromium are available: every suite runs')
     return
   }
   const message = `[services] NOT RUN: ${missing.join('; ')}`

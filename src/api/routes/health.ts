@@ -4,6 +4,15 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import type { ApiContext } from '../context.js'
 
+/** longest /ready waits for one check */
+const CHECK_MS = 3000
+
+function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback), ms) })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
 const Health = Type.Object({ status: Type.String(), uptimeS: Type.Number() })
 const Ready = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.Boolean()) })
 
@@ -13,8 +22,9 @@ const health: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => 
 
   app.get('/ready', { schema: { tags: ['health'], security: [], response: { 200: Ready, 503: Ready } }, config: { access: 'public' }, logLevel: 'warn' },
     async (_request, reply) => {
-      const database = await ctx.db.pool.query('select 1').then(() => true, () => false)
-      const others = ctx.readiness ? await ctx.readiness().catch(() => ({ components: false })) : {}
+      // bounded: a database or a dependency that hangs makes this node not ready; /ready must answer
+      const database = await within(ctx.db.pool.query('select 1').then(() => true, () => false), CHECK_MS, false)
+      const others = ctx.readiness ? await within(ctx.readiness().catch(() => ({ components: false })), CHECK_MS, { components: false }) : {}
       const checks = { database, ...others }
       const ok = Object.values(checks).every(Boolean)
       return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks })

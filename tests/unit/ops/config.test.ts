@@ -1,0 +1,76 @@
+// Configuration: every bad value, or settings that contradict each other, are refused with the
+// setting's name and never its value (a URL may carry a password).
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../../src/config.js'
+import { jwtSecretProblem } from '../../../src/secrets.js'
+
+const SECRET = 'hunter2-s3cret'
+
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    return (err as Error).message
+  }
+  throw new Error(`accepted ${JSON.stringify(Object.keys(env))}`)
+}
+
+describe('loadConfig refuses', () => {
+  it.each([
+    ['DATABASE_URL', 'not a url'],
+    ['DATABASE_URL', `mysql://u:${SECRET}@db/retrack`],
+    ['DATABASE_URL', `postgres://u:${SECRET}@db:99999/retrack`],
+    ['DATABASE_URL', `postgres://u:${SECRET}%zz@db/retrack`],
+    ['REDIS_URL', `redis://:${SECRET}@127.0.0.1:99999`],
+    ['REDIS_URL', `http://:${SECRET}@127.0.0.1:6379`],
+    ['REDIS_URL', `${SECRET}`],
+    ['EXTERNAL_BROKER_URL', `https://u:${SECRET}@broker`],
+  ])('a malformed %s, naming it without its value', (key, value) => {
+    const message = refusal({ [key]: value })
+    expect(message).toContain(`${key}:`)
+    expect(message).not.toContain(SECRET)
+  })
+
+  it('MQTT_CLUSTER=on without REDIS_URL', () => {
+    expect(refusal({ MQTT_CLUSTER: 'on' })).toMatch(/MQTT_CLUSTER: on needs REDIS_URL/)
+  })
+
+  it('half a TLS configuration, and a certificate that is not there', () => {
+    expect(refusal({ MQTT_TLS_CERT: '/etc/hostname' })).toMatch(/MQTT_TLS_CERT and MQTT_TLS_KEY/)
+    expect(refusal({ MQTT_TLS_CERT: '/nonexistent/cert.pem', MQTT_TLS_KEY: '/etc/hostname' })).toMatch(/MQTT_TLS_CERT: no such file/)
+  })
+
+  it('numbers Ajv would coerce from hex, exponent or padded text', () => {
+    for (const value of ['0x50', '1e3', '80.0']) expect(refusal({ HTTP_PORT: value })).toMatch(/HTTP_PORT: must be an integer/)
+  })
+
+  it('an unknown enum value, listing the allowed ones', () => {
+    expect(refusal({ LOG_LEVEL: 'verbose' })).toBe('invalid configuration: LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent')
+    expect(refusal({ MQTT_CLUSTER: 'yes' })).toMatch(/MQTT_CLUSTER: must be one of auto, on, off/)
+  })
+
+  it('names every bad setting at once', () => {
+    const message = refusal({ HTTP_PORT: 'abc', DB_POOL_MAX: '-5', NODE_ENV: 'prod' })
+    for (const key of ['HTTP_PORT', 'DB_POOL_MAX', 'NODE_ENV']) expect(message).toContain(`${key}:`)
+  })
+})
+
+describe('loadConfig accepts', () => {
+  it('well-formed URLs, a socket-only PostgreSQL URL and percent-encoded passwords', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql:///retrack?host=/var/run/postgresql', REDIS_URL: 'rediss://:p%40ss@redis.example:6380/2',
+      EXTERNAL_BROKER_URL: 'mqtts://broker.example:8883', HTTP_PORT: ' 8081 ',
+    })
+    expect(config.HTTP_PORT).toBe(8081)
+    expect(config.REDIS_URL).toBe('rediss://:p%40ss@redis.example:6380/2')
+  })
+})
+
+describe('JWT_SECRET', () => {
+  it('is required in production, not elsewhere', () => {
+    expect(jwtSecretProblem({ NODE_ENV: 'production', JWT_SECRET: undefined })).toMatch(/JWT_SECRET is required in production/)
+    expect(jwtSecretProblem({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toBeNull()
+    expect(jwtSecretProblem({ NODE_ENV: 'development', JWT_SECRET: undefined })).toBeNull()
+  })
+})
