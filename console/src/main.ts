@@ -22,10 +22,13 @@ const routes: RouteDef[] = [
 ]
 
 const root = document.getElementById('app')!
-const session = new Session()
+const session = new Session(window.sessionStorage)
 const api = createEndpoints(new Http(session))
 let current: View | null = null
 let rendering = 0
+/** who the current page was drawn for ("id:role"), so a role change redraws it with the right actions */
+let drawnFor: string | null = null
+const whoIs = (user: { id: string, role: string } | null) => (user ? `${user.id}:${user.role}` : null)
 
 function navigate(path: string, options: { replace?: boolean } = {}): void {
   if (options.replace) history.replaceState(null, '', path)
@@ -43,6 +46,7 @@ async function render(): Promise<void> {
   current?.dispose?.()
   current = null
   const user = session.user
+  drawnFor = found && !found.def.public ? whoIs(user) : null
   const shell = user && found && !found.def.public ? createShell(user, pathname, () => { void session.logout() }) : null
   const outlet = shell?.main ?? h('main', { id: 'main', class: 'main main--bare', tabindex: -1 })
   replace(root, shell?.root ?? outlet)
@@ -71,6 +75,10 @@ document.addEventListener('click', (event) => {
   if (path !== window.location.pathname + window.location.search) navigate(path)
 })
 window.addEventListener('popstate', () => { void render() })
-// signed out (here, or because the refresh token was refused): back to the login page
-session.onChange((user) => { if (!user) navigate('/login', { replace: true }) })
+// signed out (here, or because the refresh token was refused): back to the login page; the role
+// changed (a refresh brought the new one): the page again, with what the new role may do
+session.onChange((user) => {
+  if (!user) navigate('/login', { replace: true })
+  else if (drawnFor !== null && drawnFor !== whoIs(user)) void render()
+})
 void render()

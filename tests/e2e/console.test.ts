@@ -51,13 +51,22 @@ describe.skipIf(!chromiumInstalled)('operator console in Chromium', () => {
     return frame !== null && boxes.every((b) => b !== null && b.x >= frame.x && b.y >= frame.y && b.x + b.width <= frame.x + frame.width && b.y + b.height <= frame.y + frame.height)
   }
 
-  async function signIn(email: string): Promise<void> {
-    await page.goto(`${base}/`)
-    await page.getByLabel('Email', { exact: true }).fill(email)
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('heading', { name: 'Live map' }).waitFor()
+  async function signIn(email: string, on: Page = page): Promise<void> {
+    await on.goto(`${base}/`)
+    await on.getByLabel('Email', { exact: true }).fill(email)
+    await on.getByLabel('Password', { exact: true }).fill(PASSWORD)
+    await on.getByRole('button', { name: 'Sign in' }).click()
+    await on.getByRole('heading', { name: 'Live map' }).waitFor()
   }
+
+  /** Another tab: its own sessionStorage, so its own session; its errors count as the page's. */
+  async function newTab(email: string): Promise<Page> {
+    const tab = await context.newPage()
+    tab.on('pageerror', (err) => pageErrors.push(err.message))
+    await signIn(email, tab)
+    return tab
+  }
+  const badgeOf = (tab: Page) => () => tab.getByRole('status', { name: 'Live updates' }).textContent()
 
   beforeAll(async () => {
     ensureConsoleBuilt()
@@ -194,6 +203,92 @@ describe.skipIf(!chromiumInstalled)('operator console in Chromium', () => {
     await row.getByText('offline').waitFor({ timeout: 10_000 })
     expect(await row.getByText('offline').count()).toBe(1)
     await page.screenshot({ path: `${ARTIFACTS}/console-devices.png`, fullPage: true })
+  })
+
+  it('stop names are drawn as text on the map, never as HTML', { timeout: 60_000 }, async () => {
+    const api = nodeApi(s.node)
+    const name = '<img src="/favicon.svg" data-injected="1"><b>Dock</b>'
+    const created = await api<{ id: string }>('POST', '/api/v1/shipments', s.acme.operatorToken, {
+      reference: 'CONSOLE-XSS',
+      stops: [{ type: 'pickup', name, lon: depot[0], lat: depot[1] }, { type: 'delivery', name: 'Plain', lon: moved[0], lat: moved[1] }],
+    })
+    const tab = await newTab(`operator@${SLUG}.test`)
+    try {
+      await tab.goto(`${base}/map?shipment=${created.id}`)
+      await expect.poll(() => tab.locator('.stop-label').count(), { timeout: 10_000 }).toBe(2)
+      expect(await tab.locator('.leaflet-tooltip [data-injected], .leaflet-tooltip b').count()).toBe(0)
+      expect(await tab.locator('.stop-label').first().textContent()).toContain(name)
+    } finally {
+      await tab.close()
+    }
+  })
+
+  it('the timeline is read when the page opens, even when the live stream cannot connect', { timeout: 60_000 }, async () => {
+    const tab = await newTab(`operator@${SLUG}.test`)
+    try {
+      // a proxy that drops Server-Sent Events: the page must still show what happened so far
+      await tab.route((url) => url.pathname === '/api/v1/stream', (route) => route.abort('connectionrefused'))
+      await tab.goto(`${base}/shipments/${shipmentId}`)
+      await tab.getByRole('heading', { name: 'CONSOLE-1' }).waitFor()
+      const timeline = tab.getByRole('list', { name: 'Timeline' })
+      await timeline.getByText('Arrived', { exact: true }).first().waitFor({ timeout: 10_000 })
+      expect(await timeline.getByText('No events yet.').count()).toBe(0)
+      expect(await badgeOf(tab)()).not.toBe('Live')
+    } finally {
+      await tab.close()
+    }
+  })
+
+  it('the shipment list never shows the answer to a filter the operator has already changed', { timeout: 60_000 }, async () => {
+    const tab = await newTab(`operator@${SLUG}.test`)
+    try {
+      // the answer for the first filter is slow and arrives after the answer for the second
+      await tab.route((url) => url.pathname === '/api/v1/shipments' && url.searchParams.get('q') === 'NOPE', async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 2500))
+        await route.continue().catch(() => undefined)
+      })
+      await tab.getByRole('link', { name: 'Shipments' }).click()
+      await tab.getByRole('row', { name: /CONSOLE-1/ }).first().waitFor()
+      const slow = tab.waitForRequest((r) => new URL(r.url()).searchParams.get('q') === 'NOPE')
+      await tab.getByLabel('Reference').fill('NOPE')
+      await slow
+      await tab.getByLabel('Reference').fill('CONSOLE')
+      await tab.waitForResponse((r) => new URL(r.url()).searchParams.get('q') === 'CONSOLE')
+      await tab.waitForResponse((r) => new URL(r.url()).searchParams.get('q') === 'NOPE')
+      await tab.waitForTimeout(200)
+      expect(await tab.getByLabel('Reference').inputValue()).toBe('CONSOLE')
+      expect(await tab.getByRole('row', { name: /CONSOLE-1/ }).count()).toBeGreaterThan(0)
+      expect(await tab.getByText('No shipment matches.').count()).toBe(0)
+    } finally {
+      await tab.close()
+    }
+  })
+
+  it('a stream ended because the user\'s role changed reconnects with a refreshed token; a disabled user is signed out', { timeout: 90_000 }, async () => {
+    const api = nodeApi(s.node)
+    const user = await api<{ id: string }>('POST', '/api/v1/users', s.acme.adminToken, { email: `demoted@${SLUG}.test`, password: PASSWORD, role: 'operator' })
+    const tab = await newTab(`demoted@${SLUG}.test`)
+    try {
+      await tab.goto(`${base}/shipments/${shipmentId}`)
+      await tab.getByRole('heading', { name: 'CONSOLE-1' }).waitFor()
+      await expect.poll(badgeOf(tab), { timeout: 10_000 }).toBe('Live')
+      await tab.getByRole('button', { name: 'Add comment' }).waitFor()
+      await tab.waitForTimeout(1000) // the read that follows the stream's opening is done: only the stream is left to notice
+
+      // the server ends the stream (its token's role is no longer the user's); the old token is refused
+      await api('PATCH', `/api/v1/users/${user.id}`, s.acme.adminToken, { role: 'viewer' })
+      await expect.poll(badgeOf(tab), { timeout: 20_000, interval: 100 }).not.toBe('Live')
+      await expect.poll(badgeOf(tab), { timeout: 20_000 }).toBe('Live')
+      // the page now reflects the new role: no action the API would refuse
+      await expect.poll(() => tab.locator('.whoami .badge').textContent(), { timeout: 5000 }).toBe('viewer')
+      expect(await tab.getByRole('button', { name: 'Add comment' }).count()).toBe(0)
+
+      // disabled: the stream ends, the refresh is refused, and the tab returns to the sign-in page
+      await api('PATCH', `/api/v1/users/${user.id}`, s.acme.adminToken, { disabled: true })
+      await tab.getByRole('heading', { name: 'Sign in to ReTrack' }).waitFor({ timeout: 30_000 })
+    } finally {
+      await tab.close()
+    }
   })
 
   it('no request left localhost, and the page threw nothing', () => {

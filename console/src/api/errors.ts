@@ -18,6 +18,19 @@ export async function apiErrorOf(response: Response): Promise<ApiError> {
   return new ApiError(response.status, code, message)
 }
 
+/**
+ * fetch, with a network failure (node down, connection lost) turned into an ApiError a person can
+ * read: browsers reject with a bare TypeError ("Failed to fetch", "Load failed"…).
+ */
+export async function fetchOrOffline(input: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(input, init)
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err
+    throw new ApiError(0, 'NETWORK', 'The ReTrack server could not be reached: check the network connection, then try again.')
+  }
+}
+
 /** Words for a person, whatever was thrown. */
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) {

@@ -1,6 +1,6 @@
 // JSON over fetch with the session's bearer token. A 401 gets one retry after a refresh (the token
 // may have expired between the check and the request); anything else non-2xx becomes an ApiError.
-import { apiErrorOf } from './errors.js'
+import { apiErrorOf, fetchOrOffline } from './errors.js'
 import type { Session } from './session.js'
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
@@ -9,7 +9,7 @@ export class Http {
   constructor(private readonly session: Session) {}
 
   async request<T>(method: Method, path: string, body?: object): Promise<T> {
-    const send = (token: string) => fetch(path, {
+    const send = (token: string) => fetchOrOffline(path, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),

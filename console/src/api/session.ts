@@ -1,12 +1,19 @@
 // The signed-in user and their tokens. Kept in sessionStorage, so per tab: refresh tokens rotate
 // on every use and presenting a used one ends every session of the user, so two tabs must never
 // share (and race to rotate) the same refresh token.
-import { ApiError, apiErrorOf } from './errors.js'
+import { ApiError, apiErrorOf, fetchOrOffline } from './errors.js'
 import type { Role, SessionResponse, SessionUser } from './types.js'
 
 const STORAGE_KEY = 'retrack.session'
 /** refresh this long before the access token expires, so a stream reconnect never presents a stale one */
 const REFRESH_MARGIN_MS = 60_000
+
+/** The part of Storage the session uses: the tab's sessionStorage (main.ts), a stand-in in tests. */
+export interface SessionStore {
+  getItem(key: string): string | null
+  setItem(key: string, value: string): void
+  removeItem(key: string): void
+}
 
 interface Stored { accessToken: string, refreshToken: string, expiresAt: number, user: SessionUser }
 
@@ -23,7 +30,7 @@ function toStored(response: SessionResponse): Stored {
   }
 }
 
-function readStored(storage: Storage): Stored | null {
+function readStored(storage: SessionStore): Stored | null {
   try {
     const parsed: unknown = JSON.parse(storage.getItem(STORAGE_KEY) ?? 'null')
     if (typeof parsed !== 'object' || parsed === null) return null
@@ -36,7 +43,7 @@ function readStored(storage: Storage): Stored | null {
 }
 
 async function postJson(path: string, body: object): Promise<Response> {
-  return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return fetchOrOffline(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 }
 
 export class Session {
@@ -45,7 +52,7 @@ export class Session {
   private timer: ReturnType<typeof setTimeout> | undefined
   private readonly listeners = new Set<(user: SessionUser | null) => void>()
 
-  constructor(private readonly storage: Storage = window.sessionStorage) {
+  constructor(private readonly storage: SessionStore) {
     this.stored = readStored(storage)
     this.schedule()
   }
@@ -108,12 +115,13 @@ export class Session {
   }
 
   private save(stored: Stored): void {
-    // listeners hear sign-in and sign-out, not every silent refresh
-    const signedIn = this.stored?.user.id !== stored.user.id
+    // listeners hear sign-in, sign-out and a new role (a refresh after an admin changed it), not
+    // every silent refresh
+    const changed = this.stored?.user.id !== stored.user.id || this.stored.user.role !== stored.user.role
     this.stored = stored
     this.storage.setItem(STORAGE_KEY, JSON.stringify(stored))
     this.schedule()
-    if (signedIn) for (const listener of this.listeners) listener(stored.user)
+    if (changed) for (const listener of this.listeners) listener(stored.user)
   }
 
   /** Refreshes ahead of expiry, so an idle page still holds a token its live stream can reconnect with. */

@@ -4,6 +4,10 @@
 // token, backing off, asking the server to replay the events after the last one seen
 // (`lastEventId`). Each (re)open is also reported, so a view can re-read state (positions are not
 // replayed).
+// The server ends a stream when its token expires or its user is revoked (disabled, deleted, role
+// changed). When the server then refuses the reconnection (EventSource cannot show the status, but
+// it closes itself for good on an HTTP error), the token is refreshed once before the next try: a
+// changed role gets a token that carries it, and a refused refresh signs the session out.
 import { toLivePositions, toTrackingEvent } from '../api/guards.js'
 import type { Session } from '../api/session.js'
 import type { LivePosition, TrackingEvent } from '../api/types.js'
@@ -41,6 +45,10 @@ export class LiveStream {
   private closed = false
   /** id of the last `tracking` frame, for the replay after a reconnection */
   private lastEventId: string | undefined
+  /** the server refused the last connection: refresh the token before the next */
+  private refreshNext = false
+  /** a refresh was already tried since the last successful connection (once is enough) */
+  private refreshed = false
 
   constructor(private readonly session: Session, private readonly filter: StreamFilter, private readonly handlers: StreamHandlers) {
     void this.open()
@@ -57,8 +65,15 @@ export class LiveStream {
     this.handlers.state?.(this.source ? 'reconnecting' : 'connecting')
     let token: string
     try {
-      token = await this.session.accessToken()
+      if (this.refreshNext) {
+        token = await this.session.refresh()
+        this.refreshNext = false
+        this.refreshed = true
+      } else {
+        token = await this.session.accessToken()
+      }
     } catch {
+      if (!this.session.user) return this.close() // signed out (the refresh token was refused): the page goes to sign in
       return this.retry()
     }
     if (this.closed) return
@@ -69,6 +84,7 @@ export class LiveStream {
     this.source = source
     source.addEventListener('open', () => {
       this.retryMs = FIRST_RETRY_MS
+      this.refreshed = false
       this.handlers.state?.('live')
       this.handlers.opened?.()
     })
@@ -82,6 +98,9 @@ export class LiveStream {
       if (positions.length > 0) this.handlers.positions?.(positions)
     })
     source.addEventListener('error', () => {
+      // CLOSED: the browser gave up on this source, as it does on an HTTP error answer (401 for a
+      // revoked or expired token); CONNECTING: the connection dropped or the server ended the stream
+      if (source.readyState === EventSource.CLOSED && !this.refreshed) this.refreshNext = true
       source.close()
       if (this.source === source) this.retry()
     })

@@ -3,9 +3,7 @@
 import { ApiError, describeError } from '../api/errors.js'
 import { field, h, notice, say } from '../app/dom.js'
 import type { View, ViewContext } from '../app/router.js'
-
-/** Only a path inside the console: `next` comes from the address bar. */
-const safeNext = (next: string | null): string => (next && next.startsWith('/') && !next.startsWith('//') ? next : '/map')
+import { safeNext } from '../app/next.js'
 
 export function loginView(ctx: ViewContext): View {
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true })

@@ -65,8 +65,11 @@ export function devicesView(ctx: ViewContext): View {
     return form
   }
 
-  // presence changes come as events; last-seen times drift, so a slow poll keeps them honest
-  const live = new LiveStream(ctx.session, { types: ['device_online', 'device_offline'] }, { state: stream.set, tracking: () => { void load() } })
+  // presence changes come as events; last-seen times drift, so a slow poll keeps them honest. A
+  // fleet reconnecting sends hundreds of events at once: one reload after they settle, not one each
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined
+  const reloadSoon = () => { clearTimeout(reloadTimer); reloadTimer = setTimeout(() => { void load() }, 500) }
+  const live = new LiveStream(ctx.session, { types: ['device_online', 'device_offline'] }, { state: stream.set, tracking: reloadSoon })
   const poll = setInterval(() => { void load() }, REFRESH_MS)
   void load()
 
@@ -79,6 +82,6 @@ export function devicesView(ctx: ViewContext): View {
     element: h('section', { class: 'page' },
       h('div', { class: 'panel-head' }, h('h1', {}, 'Devices'), stream.element),
       ctx.session.isAdmin ? createForm() : null, created, error, h('div', { class: 'table-wrap' }, table)),
-    dispose() { live.close(); clearInterval(poll) },
+    dispose() { live.close(); clearInterval(poll); clearTimeout(reloadTimer) },
   }
 }

@@ -1,6 +1,7 @@
 // The selected shipment on the map: each stop's fence (the circle arrival is judged against) and
 // the planned route. Without a planned route, dashed straight legs join the stops in order.
 import L from 'leaflet'
+import { h } from '../../app/dom.js'
 import { words } from '../../app/format.js'
 import type { ShipmentDetail, StopStatus } from '../../api/types.js'
 
@@ -26,8 +27,9 @@ export class ShipmentOverlay {
     for (const stop of stops) {
       const colour = STOP_COLOURS[stop.status]
       L.circle([stop.lat, stop.lon], { radius: stop.radiusM, color: colour, weight: 2, fillColor: colour, fillOpacity: 0.15 })
-        // permanent labels: at fleet zoom a fence is a dot, and the operator needs to know which stop it is
-        .bindTooltip(`${stop.seq + 1}. ${stop.name} · ${words(stop.status)}`, { permanent: true, direction: 'right', offset: [8, 0], className: 'stop-label' })
+        // permanent labels: at fleet zoom a fence is a dot, and the operator needs to know which stop it is.
+        // An element, not a string: Leaflet puts a string content in as HTML, and stop names are data.
+        .bindTooltip(h('span', {}, `${stop.seq + 1}. ${stop.name} · ${words(stop.status)}`), { permanent: true, direction: 'right', offset: [8, 0], className: 'stop-label' })
         .addTo(this.group)
       // the fence can be a few pixels wide at fleet zoom: a dot keeps the stop visible
       L.circleMarker([stop.lat, stop.lon], { radius: 4, color: colour, weight: 2, fillOpacity: 1, interactive: false }).addTo(this.group)

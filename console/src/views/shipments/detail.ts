@@ -67,6 +67,9 @@ export async function shipmentView(ctx: ViewContext): Promise<View> {
   function reloadSoon(): void { clearTimeout(timer); timer = setTimeout(() => { void reload() }, RELOAD_DELAY_MS) }
 
   render()
+  // read the timeline now, not only when the stream opens: a stream that cannot connect (a proxy
+  // that drops Server-Sent Events, the node's stream refused) must not leave the page saying "No events"
+  ctx.api.timeline(id).then((events) => timeline.merge(events), (err: unknown) => say(error, describeError(err)))
   const live = new LiveStream(ctx.session, { shipmentId: id }, {
     state: stream.set,
     tracking: (event) => { timeline.merge([event], true); reloadSoon() },

@@ -42,10 +42,14 @@ export function shipmentsView(ctx: ViewContext): View {
   const next = h('button', { type: 'button', class: 'button' }, 'Next page')
   const stream = streamBadge()
   let offset = 0
+  /** answers can arrive out of order (a slow filter, then a fast one): only the latest read is shown */
+  let latest = 0
 
   async function load(): Promise<void> {
+    const asked = ++latest
     try {
       const page = await ctx.api.shipments({ status: statusFilter(status.value), q: q.value.trim() || undefined, limit: PAGE_SIZE, offset })
+      if (asked !== latest) return
       replace(body, ...page.items.map(row))
       if (page.items.length === 0) replace(body, h('tr', {}, h('td', { colspan: 6 }, 'No shipment matches.')))
       say(error, null)
@@ -53,7 +57,7 @@ export function shipmentsView(ctx: ViewContext): View {
       previous.disabled = offset === 0
       next.disabled = offset + page.items.length >= page.total
     } catch (err) {
-      say(error, describeError(err))
+      if (asked === latest) say(error, describeError(err))
     }
   }
 

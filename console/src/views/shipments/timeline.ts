@@ -12,6 +12,8 @@ export class Timeline {
   private readonly events = new Map<number, TrackingEvent>()
   private stops = new Map<string, Stop>()
   private fresh = new Set<number>()
+  /** until the first read, an empty list means "not known yet", not "nothing happened" */
+  private loaded = false
 
   constructor() {
     // polite: new events are announced without interrupting
@@ -24,9 +26,10 @@ export class Timeline {
     this.render()
   }
 
-  /** `live`: arrived over the stream just now (highlighted). */
+  /** `live`: arrived over the stream just now (highlighted). A read (not live) marks the list as loaded. */
   merge(events: TrackingEvent[], live = false): void {
-    let added = false
+    let added = !live && !this.loaded
+    if (!live) this.loaded = true
     for (const event of events) {
       if (this.events.has(event.id)) continue
       this.events.set(event.id, event)
@@ -39,7 +42,7 @@ export class Timeline {
   private render(): void {
     const items = [...this.events.values()].sort(newestFirst)
     if (items.length === 0) {
-      replace(this.element, h('li', { class: 'timeline__empty' }, 'No events yet.'))
+      replace(this.element, h('li', { class: 'timeline__empty' }, this.loaded ? 'No events yet.' : 'Loading events…'))
       return
     }
     replace(this.element, ...items.map((event) => {
