@@ -30,16 +30,22 @@ export async function applyEffects(pool: pg.Pool, effects: CoreEffect[]): Promis
         departed_at = COALESCE(to_timestamp(u.departed / 1000.0), s.departed_at)
       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::float8[], $5::float8[]) AS u(tenant, id, status, arrived, departed)
       WHERE s.id = u.id AND s.tenant_id = u.tenant
-        AND array_position(ARRAY['pending','arrived','departed','skipped'], s.status::text) < array_position(ARRAY['pending','arrived','departed','skipped'], u.status)`,
+        AND array_position(ARRAY['pending','arrived','departed','skipped'], s.status::text) < array_position(ARRAY['pending','arrived','departed','skipped'], u.status)
+        AND (u.status <> 'skipped' OR s.status = 'pending')`,
     [stops.map((e) => e.tenantId), stops.map((e) => e.stopId), stops.map((e) => e.status), stops.map((e) => ms(e.arrivedAt)), stops.map((e) => ms(e.departedAt))])
   }
   for (const e of shipments) {
     // one at a time: a batch may move the same shipment twice (at_stop, then in_transit)
+    // Guards: a closed shipment stays closed; an open exception only gives way to delivery; a planned
+    // one has no device or vehicle (unassigned meanwhile: the effect is stale); and an effect from a
+    // fix older than the one that set the current status (redelivery, a second node) changes nothing,
+    // or at_stop/in_transit would flip back. Times compare at the column's millisecond precision.
     await pool.query(`
-      UPDATE shipments SET status = $3::"ShipmentStatus", updated_at = now(),
+      UPDATE shipments SET status = $3::"ShipmentStatus", updated_at = now(), status_at = to_timestamp($4 / 1000.0)::timestamptz(3),
         started_at = CASE WHEN $3 IN ('in_transit', 'at_stop') THEN COALESCE(started_at, to_timestamp($4 / 1000.0)) ELSE started_at END,
         delivered_at = CASE WHEN $3 = 'delivered' THEN to_timestamp($4 / 1000.0) ELSE delivered_at END
-      WHERE id = $2 AND tenant_id = $1 AND status NOT IN ('delivered', 'cancelled') AND (status <> 'exception' OR $3 = 'delivered')`,
+      WHERE id = $2 AND tenant_id = $1 AND status NOT IN ('delivered', 'cancelled', 'planned') AND (status <> 'exception' OR $3 = 'delivered')
+        AND (status_at IS NULL OR status_at <= to_timestamp($4 / 1000.0)::timestamptz(3))`,
     [e.tenantId, e.shipmentId, e.status, e.at])
   }
   if (etas.length > 0) {
@@ -47,7 +53,7 @@ export async function applyEffects(pool: pg.Pool, effects: CoreEffect[]): Promis
       UPDATE stops s SET eta = to_timestamp(u.eta / 1000.0), eta_status = u.status::"EtaStatus", eta_updated_at = to_timestamp(u.at / 1000.0)
       FROM unnest($1::uuid[], $2::uuid[], $3::float8[], $4::text[], $5::float8[]) AS u(tenant, id, eta, status, at)
       WHERE s.id = u.id AND s.tenant_id = u.tenant AND s.status = 'pending'
-        AND (s.eta_updated_at IS NULL OR s.eta_updated_at <= to_timestamp(u.at / 1000.0))`,
+        AND (s.eta_updated_at IS NULL OR s.eta_updated_at <= to_timestamp(u.at / 1000.0)::timestamptz(3))`,
     [etas.map((e) => e.tenantId), etas.map((e) => e.stopId), etas.map((e) => e.eta), etas.map((e) => e.etaStatus), etas.map((e) => e.at)])
   }
 }

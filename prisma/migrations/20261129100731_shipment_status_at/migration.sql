@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "shipments" ADD COLUMN     "status_at" TIMESTAMPTZ(3);
+
