@@ -13,6 +13,16 @@ import type { DeviceDirectory } from './device-directory.js'
 
 const ACTIVE: ShipmentStatus[] = ['assigned', 'in_transit', 'at_stop', 'exception']
 
+/**
+ * The shipment a device carries now: $1 tenant, $2 device, $3 its vehicle (or null), $4 ACTIVE.
+ * `status = ANY($4::"ShipmentStatus"[])`, not `status::text = ANY($4)`: compared as the enum it is,
+ * the condition goes into shipments_tenant_id_status_created_at_idx, so the read touches the
+ * tenant's open shipments only instead of every shipment it ever had (delivered ones pile up).
+ */
+const CARRIED_SHIPMENT_SQL = `SELECT id, reference, status, vehicle_id, route, temp_min_c, temp_max_c FROM shipments
+       WHERE tenant_id = $1 AND status = ANY($4::"ShipmentStatus"[]) AND (device_id = $2 OR ($3::uuid IS NOT NULL AND vehicle_id = $3::uuid))
+       ORDER BY (device_id IS NOT DISTINCT FROM $2) DESC, created_at DESC LIMIT 1`
+
 /** `resolved` is set once `value` has resolved (boxed: a tenant without fences caches null) */
 interface Cached<T> { value: Promise<T>, at: number, refreshing?: boolean, resolved?: { value: T } }
 interface Carried { vehicleId: string | null, shipment: ShipmentPlan | null }
@@ -83,9 +93,7 @@ export class DbAssetContextLoader implements AssetContextLoader {
 
   private async loadPlan(key: AssetKey, vehicleId: string | null): Promise<ShipmentPlan | null> {
     const { rows: [s] } = await this.pool.query<{ id: string, reference: string, status: ShipmentStatus, vehicle_id: string | null, route: unknown, temp_min_c: number | null, temp_max_c: number | null }>(
-      `SELECT id, reference, status, vehicle_id, route, temp_min_c, temp_max_c FROM shipments
-       WHERE tenant_id = $1 AND status::text = ANY($4) AND (device_id = $2 OR ($3::uuid IS NOT NULL AND vehicle_id = $3::uuid))
-       ORDER BY (device_id IS NOT DISTINCT FROM $2) DESC, created_at DESC LIMIT 1`, [key.tenantId, key.deviceId, vehicleId, ACTIVE])
+      CARRIED_SHIPMENT_SQL, [key.tenantId, key.deviceId, vehicleId, ACTIVE])
     if (!s) return null
     const { rows } = await this.pool.query<{ id: string, seq: number, type: PlanStop['type'], name: string, lat: number, lon: number, radius_m: number, window_start: Date | null, window_end: Date | null, planned_dwell_s: number, status: StopStatus, arrived_at: Date | null, departed_at: Date | null }>(
       'SELECT * FROM stops WHERE tenant_id = $1 AND shipment_id = $2 ORDER BY seq', [key.tenantId, s.id])
