@@ -1,5 +1,6 @@
 // Builds the API on a test database, with tenants and users of every role ready to log in.
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import { afterAll, beforeAll } from 'vitest'
 import { buildApp, type App } from '../../src/api/app.js'
 import type { ApiContext } from '../../src/api/context.js'
 import { loadConfig, type Config } from '../../src/config.js'
@@ -8,7 +9,7 @@ import type { Database } from '../../src/db/database.js'
 import { Metrics } from '../../src/metrics.js'
 import { hashPassword } from '../../src/security/passwords.js'
 import { TokenService, type UserRole } from '../../src/security/tokens.js'
-import { silentLog } from './databases.js'
+import { silentLog, type Backend } from './databases.js'
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789'
 export const PASSWORD = 'correct horse battery staple'
@@ -55,4 +56,19 @@ export async function seedTenant(app: App, db: Database, slug: string, platformA
 export function as(app: App, token: string | undefined) {
   return (options: InjectOptions): Promise<LightMyRequestResponse> =>
     app.inject({ ...options, headers: { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } })
+}
+
+/**
+ * For one describe block: a fresh database of `backend`, the API on it and a seeded tenant `slug`,
+ * opened before its tests and closed after them. Read the fields inside tests (they are set in beforeAll).
+ */
+export function appWithTenant(backend: Backend, slug = 'acme'): { db: Database, app: App, tenant: TestTenant } {
+  const suite = {} as { db: Database, app: App, tenant: TestTenant }
+  beforeAll(async () => {
+    suite.db = await backend.open()
+    ;({ app: suite.app } = await testApp(suite.db))
+    suite.tenant = await seedTenant(suite.app, suite.db, slug)
+  })
+  afterAll(async () => { await suite.app?.close(); await suite.db?.close() })
+  return suite
 }

@@ -1,25 +1,15 @@
 // Deleting a record another one still names: a 409 that says which records hold it, and the row stays.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { databaseBackends } from '../../helpers/databases.js'
-import { as, seedTenant, testApp, type TestTenant } from '../../helpers/app.js'
-import type { App } from '../../../src/api/app.js'
-import type { Database } from '../../../src/db/database.js'
+import { appWithTenant, as } from '../../helpers/app.js'
 import { expectNoStack, seeder } from './fixtures.js'
 
 for (const backend of databaseBackends()) {
   describe.runIf(backend.available)(`deleting a record in use on ${backend.name}`, () => {
-    let db: Database
-    let app: App
-    let acme: TestTenant
-
-    beforeAll(async () => {
-      db = await backend.open()
-      ;({ app } = await testApp(db))
-      acme = await seedTenant(app, db, 'acme')
-    })
-    afterAll(async () => { await app?.close(); await db?.close() })
+    const suite = appWithTenant(backend)
 
     it('answers 409 REFERENCE_CONFLICT naming what still refers to it', async () => {
+      const { db, app, tenant: acme } = suite
       const p = db.prisma
       const seed = seeder(db, acme.id)
       const tenantId = acme.id
