@@ -84,14 +84,18 @@ export function stopsProcessor(settings: MembershipSettings): FixProcessor {
 }
 
 /**
- * An earlier stop the asset is at (inside its fence) or arriving at right now, not yet departed. Only
- * the fence itself counts, not the exit margin around it: a stop a few hundred metres from the last
- * one lies within that margin, and the asset parked at it must arrive there (the earlier stop is
- * then departed, see arrive), not wait until it has left both.
+ * An earlier stop, not yet departed, that holds this one back: the asset is at it (inside its fence)
+ * or arriving at it, or still within its exit margin with stops between the two not yet reached.
+ * Only then does the margin count: a stop a few hundred metres from the last one lies within that
+ * margin, and the asset parked at it must arrive there (the earlier stop is then departed, see
+ * arrive); but a later stop beside this one with others in between (a depot's returns dock on a
+ * round trip) is the end of the trip, not something to reach on the way out.
  */
 function blockedByEarlierStop(plan: ShipmentPlan, p: Progress, stop: PlanStop, distances: ReadonlyMap<string, number>): boolean {
-  return plan.stops.some((s) => s.seq < stop.seq && (p.stops[s.id]!.status === 'pending' || p.stops[s.id]!.status === 'arrived') &&
-    ((distances.get(s.id) ?? Infinity) <= 0 || s.id in p.membership.entering))
+  const open = (s: PlanStop) => p.stops[s.id]!.status === 'pending' || p.stops[s.id]!.status === 'arrived'
+  const stopsBetween = (s: PlanStop) => plan.stops.some((x) => x.seq > s.seq && x.seq < stop.seq && p.stops[x.id]!.status === 'pending')
+  return plan.stops.some((s) => s.seq < stop.seq && open(s) &&
+    ((distances.get(s.id) ?? Infinity) <= 0 || s.id in p.membership.entering || (s.id in p.membership.inside && stopsBetween(s))))
 }
 
 function milestone(ctx: ProcessContext, plan: ShipmentPlan, type: string, at: number, stop: PlanStop | null, payload: Record<string, unknown>, key: string) {

@@ -39,6 +39,21 @@ describe('milestones', () => {
     expect(statuses(r).at(-1)).toBe('delivered')
   })
 
+  it('a return stop 300 m from the depot is not reached on the way out, skipping the stops between', async () => {
+    // found by the simulator's Berlin round (depot, five deliveries, "depot (returns)" beside it):
+    // leaving the depot crosses the returns fence while still inside the depot's exit margin
+    // the returns dock 300 m up the road out: its fence starts 50 m past the depot's, inside the depot's exit margin
+    const returns = offset(depot, 0, 300)
+    const C = offset(depot, 0, 20_000)
+    const r = rig(plan('s', [stop('A', 0, 'pickup', depot), stop('C', 1, 'delivery', C), stop('R', 2, 'delivery', returns)]))
+    const t = new Track(depot, T0).dwell(15 * 60).driveTo(offset(depot, 0, 340), 1).driveTo(C, 15).dwell(15 * 60).driveTo(returns, 15).dwell(15 * 60)
+      .driveTo(offset(returns, 180, 3000), 10)
+    await r.feed(t.fixes)
+    expect(r.seq(MILESTONES)).toEqual([
+      'arrived:A', 'departed:A', 'picked_up:A', 'arrived:C', 'departed:C', 'delivered:C', 'arrived:R', 'departed:R', 'delivered:R',
+    ])
+  })
+
   it('a stop arrived before the asset state was lost is still departed, and the shipment still delivered', async () => {
     const A = offset(depot, 90, 10_000)
     const C = offset(A, 90, 30_000)
