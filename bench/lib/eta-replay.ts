@@ -6,7 +6,7 @@
 import { haversineM } from '../../src/geo/distance.js'
 import { RouteLine } from '../../src/geo/route.js'
 import type { Fix } from '../../src/contracts/payloads.js'
-import type { ShipmentPlan } from '../../src/core/context.js'
+import { stopsOnRoute, type ShipmentPlan } from '../../src/core/context.js'
 import { typicalPace, type EtaFeature } from '../../src/core/features/eta.js'
 import type { RouteProgress } from '../../src/core/features/route.js'
 import { AssetPipeline } from '../../src/core/pipeline.js'
@@ -46,16 +46,14 @@ export function planOf(trip: SimTrip, withRoute: boolean): ShipmentPlan {
     id: s.id, seq: s.seq, type: s.type, name: s.id, lat: s.lat, lon: s.lon, radiusM: STOP_RADIUS_M, windowStart: null, windowEnd: null,
     plannedDwellS: s.plannedDwellS, status: 'pending' as const, arrivedAt: null, departedAt: null,
   }))
-  let route: RouteLine | null = null
-  let stopAlongM: number[] | null = null
+  let onRoute: Pick<ShipmentPlan, 'route' | 'stopAlongM' | 'stopOffRouteM'> = { route: null, stopAlongM: null, stopOffRouteM: null }
   if (withRoute) {
-    route = new RouteLine(trip.legs.flatMap((leg, i) => (i === 0 ? leg : leg.slice(1))))
-    // as DbAssetContextLoader.loadPlan does: each stop located after the previous one
-    let hint: number | undefined
-    stopAlongM = stops.map((stop) => (hint = route!.locate([stop.lon, stop.lat], hint, { forwardM: route!.lengthM }).alongM))
+    const route = new RouteLine(trip.legs.flatMap((leg, i) => (i === 0 ? leg : leg.slice(1))))
+    // as DbAssetContextLoader.loadPlan does
+    onRoute = { route, ...stopsOnRoute(route, stops) }
   }
   return {
-    id: trip.id, tenantId: trip.tenantId, reference: trip.id, status: 'assigned', vehicleId: null, stops, route, stopAlongM, tempMinC: null, tempMaxC: null,
+    id: trip.id, tenantId: trip.tenantId, reference: trip.id, status: 'assigned', vehicleId: null, stops, ...onRoute, tempMinC: null, tempMaxC: null,
   }
 }
 

@@ -35,6 +35,8 @@ export interface ShipmentPlan {
   route: RouteLine | null
   /** metres along the route of each stop (same order as stops), when there is a route */
   stopAlongM: number[] | null
+  /** metres from each stop to the route where it is located (a stop beside it, or past its end) */
+  stopOffRouteM: number[] | null
   tempMinC: number | null
   tempMaxC: number | null
 }
@@ -49,6 +51,20 @@ export interface AssetContext {
 export interface AssetContextLoader {
   /** a context the adapter already holds may come back as is: the pipeline awaits only a promise */
   load(key: AssetKey): AssetContext | Promise<AssetContext>
+}
+
+/**
+ * Where each stop lies on the planned route, each located after the one before (a route may pass
+ * the same place twice, e.g. a depot at both ends).
+ */
+export function stopsOnRoute(route: RouteLine, stops: readonly PlanStop[]): Pick<ShipmentPlan, 'stopAlongM' | 'stopOffRouteM'> {
+  let hint: number | undefined
+  const matches = stops.map((stop) => {
+    const match = route.locate([stop.lon, stop.lat], hint, { forwardM: route.lengthM })
+    hint = match.alongM
+    return match
+  })
+  return { stopAlongM: matches.map((m) => m.alongM), stopOffRouteM: matches.map((m) => m.offsetM) }
 }
 
 export const noContext: AssetContext = { vehicleId: null, fences: null, shipment: null }

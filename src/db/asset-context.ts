@@ -6,7 +6,7 @@
 // next batch would wait on the database at the same moment, every TTL, and show in the p99.
 import type pg from 'pg'
 import { fromGeoJSON, GeofenceIndex, RouteLine, type FenceEntry } from '../geo/index.js'
-import type { AssetContext, AssetContextLoader, PlanStop, ShipmentPlan, ShipmentStatus, StopStatus } from '../core/context.js'
+import { stopsOnRoute, type AssetContext, type AssetContextLoader, type PlanStop, type ShipmentPlan, type ShipmentStatus, type StopStatus } from '../core/context.js'
 import type { AssetKey } from '../core/ports.js'
 import type { Logger } from '../logger.js'
 import type { DeviceDirectory } from './device-directory.js'
@@ -102,18 +102,15 @@ export class DbAssetContextLoader implements AssetContextLoader {
       windowStart: r.window_start?.getTime() ?? null, windowEnd: r.window_end?.getTime() ?? null, plannedDwellS: r.planned_dwell_s,
       status: r.status, arrivedAt: r.arrived_at?.getTime() ?? null, departedAt: r.departed_at?.getTime() ?? null,
     }))
-    let route: RouteLine | null = null
-    let stopAlongM: number[] | null = null
+    let onRoute: Pick<ShipmentPlan, 'route' | 'stopAlongM' | 'stopOffRouteM'> = { route: null, stopAlongM: null, stopOffRouteM: null }
     if (s.route) {
       try {
-        route = RouteLine.fromGeoJSON(s.route)
-        let hint: number | undefined
-        stopAlongM = stops.map((stop) => (hint = route!.locate([stop.lon, stop.lat], hint, { forwardM: route!.lengthM }).alongM))
+        const route = RouteLine.fromGeoJSON(s.route)
+        onRoute = { route, ...stopsOnRoute(route, stops) }
       } catch (err) {
         this.log.warn({ err, shipment: s.id }, 'planned route ignored: invalid geometry')
-        route = null
       }
     }
-    return { id: s.id, tenantId: key.tenantId, reference: s.reference, status: s.status, vehicleId: s.vehicle_id, stops, route, stopAlongM, tempMinC: s.temp_min_c, tempMaxC: s.temp_max_c }
+    return { id: s.id, tenantId: key.tenantId, reference: s.reference, status: s.status, vehicleId: s.vehicle_id, stops, ...onRoute, tempMinC: s.temp_min_c, tempMaxC: s.temp_max_c }
   }
 }

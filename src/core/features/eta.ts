@@ -110,7 +110,7 @@ function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: 
     const along = plan.stopAlongM?.[i] ?? null
     // a stop off the planned route (beyond its end, or beside it) is that far from where the route
     // leaves it: without it, a stop past the end of a short route would be "reached" at the end
-    const offM = along !== null && plan.route ? haversineM(plan.route.pointAt(along), [stop.lon, stop.lat]) : 0
+    const offM = plan.stopOffRouteM?.[i] ?? 0
     if (status === 'departed' || status === 'skipped') { delete state.stops[stop.id]; return }
     if (status === 'arrived') {
       const arrivedAt = progress.stops[stop.id]?.arrivedAt ?? ts

@@ -1,6 +1,7 @@
 // Conditions about a shipment (off its route, outside its temperature range) belong to that
 // shipment: when it ends or another one starts, they are forgotten instead of staying raised.
 import { describe, expect, it } from 'vitest'
+import { stopsOnRoute } from '../../../src/core/context.js'
 import { RouteLine } from '../../../src/geo/route.js'
 import { Track, offset } from '../../helpers/tracks.js'
 import { plan, rig, stop, type LonLat } from './harness.js'
@@ -10,7 +11,8 @@ const depot: LonLat = [2.35, 48.85]
 const routed = (id: string, from: LonLat, bearing: number) => {
   const end = offset(from, bearing, 50_000)
   const route = new RouteLine([from, end])
-  return plan(id, [stop(`${id}-end`, 0, 'delivery', end)], { route, stopAlongM: [route.lengthM] })
+  const stops = [stop(`${id}-end`, 0, 'delivery', end)]
+  return plan(id, stops, { route, ...stopsOnRoute(route, stops) })
 }
 
 describe('shipment conditions across shipments', () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import type { Fix } from '../../../src/contracts/payloads.js'
-import type { ShipmentPlan } from '../../../src/core/context.js'
+import { stopsOnRoute, type ShipmentPlan } from '../../../src/core/context.js'
 import { typicalPace, type EtaFeature } from '../../../src/core/features/eta.js'
 import { AssetPipeline, type CoreEvent } from '../../../src/core/pipeline.js'
 import { buildProcessors } from '../../../src/core/processors.js'
@@ -25,7 +25,7 @@ const RADIUS = 200
 const config = loadConfig({}, { ETA_CIRCUITY: 1, ETA_NEAR_STOP_M: 3000, ETA_NEAR_STOP_SPEED_KMH: 36, ETA_DEFAULT_SPEED_KMH: 72, ETA_THRESHOLD_S: 300 })
 
 const plan: ShipmentPlan = {
-  id: 'shp', tenantId: 't', reference: 'R', status: 'assigned', vehicleId: null, route: null, stopAlongM: null, tempMinC: null, tempMaxC: null,
+  id: 'shp', tenantId: 't', reference: 'R', status: 'assigned', vehicleId: null, route: null, stopAlongM: null, stopOffRouteM: null, tempMinC: null, tempMaxC: null,
   stops: [{ id: 'drop', seq: 1, type: 'delivery', name: 'Drop', lat: STOP[1], lon: STOP[0], radiusM: RADIUS, windowStart: null, windowEnd: null, plannedDwellS: 0, status: 'pending', arrivedAt: null, departedAt: null }],
 }
 
@@ -130,7 +130,8 @@ describe('eta processor, stops off the planned route', () => {
     const end = offset(START, 90, 20_000)
     const far = offset(end, 0, 30_000) // 30 km past the route's last point
     const route = new RouteLine([START, end])
-    const r = rig(shipmentPlan('s', [stop('far', 0, 'delivery', far)], { route, stopAlongM: [route.locate(far).alongM] }))
+    const stops = [stop('far', 0, 'delivery', far)]
+    const r = rig(shipmentPlan('s', stops, { route, ...stopsOnRoute(route, stops) }))
     const t = new Track(START, T0).driveTo(end, 20)
     await r.feed(t.fixes)
     const eta = (await r.state())!.features['eta'] as EtaFeature

@@ -21,7 +21,7 @@ export function stop(id: string, seq: number, type: PlanStop['type'], at: LonLat
 }
 
 export function plan(id: string, stops: PlanStop[], over: Partial<ShipmentPlan> = {}): ShipmentPlan {
-  return { id, tenantId: 't', reference: id.toUpperCase(), status: 'assigned', vehicleId: null, stops, route: null, stopAlongM: null, tempMinC: null, tempMaxC: null, ...over }
+  return { id, tenantId: 't', reference: id.toUpperCase(), status: 'assigned', vehicleId: null, stops, route: null, stopAlongM: null, stopOffRouteM: null, tempMinC: null, tempMaxC: null, ...over }
 }
 
 export interface Rig {
