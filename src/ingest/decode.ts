@@ -1,10 +1,11 @@
 // Turns a device's raw payload into fixes (or device events) and rejections, each with a reason.
 // One bad element of a batch is rejected alone; the rest of the batch goes on. An element that
-// PostgreSQL cannot store (see `unstorable`) is rejected here too: written, it would fail the whole
+// PostgreSQL cannot store (db/storable.ts) is rejected here too: written, it would fail the whole
 // group-commit batch, other devices' readings included.
 import { Ajv, type ValidateFunction } from 'ajv'
 import { deviceEventSchema, readingSchema, statusSchema } from '../contracts/schemas.js'
 import { eventTimeMs, type DeviceEventPayload, type Fix, type Reading } from '../contracts/payloads.js'
+import { unstorable } from '../db/storable.js'
 
 export type RejectCode = 'MALFORMED_JSON' | 'SCHEMA' | 'BAD_TIME' | 'BATCH_TOO_LARGE' | 'EMPTY_BATCH'
 
@@ -42,26 +43,6 @@ function describe(validate: ValidateFunction): string {
   return `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`
 }
 
-/** Deepest nesting of objects and arrays a stored element may have (JSON.stringify and jsonb recurse). */
-export const MAX_DEPTH = 32
-
-// U+0000 (refused by text and jsonb) or a surrogate without its pair (refused by json and jsonb)
-const unpairedSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-const unstorableText = (text: string) => text.includes('\u0000') || unpairedSurrogate.test(text)
-
-/** Why PostgreSQL could not store `value`, or null. Both problems can only come from JSON escapes. */
-function unstorable(value: unknown, path: string, depth: number, escapes: boolean): string | null {
-  if (typeof value === 'string') return escapes && unstorableText(value) ? `${path || '(root)'} contains U+0000 or an unpaired surrogate` : null
-  if (typeof value !== 'object' || value === null) return null
-  if (depth >= MAX_DEPTH) return `${path || '(root)'} is nested deeper than ${MAX_DEPTH} levels`
-  for (const [key, item] of Object.entries(value)) {
-    if (escapes && unstorableText(key)) return `a key under ${path || '(root)'} contains U+0000 or an unpaired surrogate`
-    const problem = unstorable(item, `${path}/${key}`, depth + 1, escapes)
-    if (problem) return problem
-  }
-  return null
-}
-
 function parse(payload: Buffer): { ok: true, value: unknown, escapes: boolean } | { ok: false, rejection: Rejection } {
   const text = payload.toString('utf8')
   try {
@@ -87,8 +68,8 @@ function decodeList<P extends { ts: number | string }, T>(
   list.forEach((element, i) => {
     const at = batch ? { index: i } : {}
     if (!validate(element)) return out.rejections.push({ code: 'SCHEMA', reason: describe(validate), ...at })
-    const problem = parsed.escapes || nested ? unstorable(element, '', 0, parsed.escapes) : null
-    if (problem) return out.rejections.push({ code: 'SCHEMA', reason: problem, ...at })
+    const problem = parsed.escapes || nested ? unstorable(element, { text: parsed.escapes }) : null
+    if (problem) return out.rejections.push({ code: 'SCHEMA', reason: `${problem.path || '(root)'} ${problem.reason}`, ...at })
     const ts = eventTimeMs(element.ts)
     if (!Number.isFinite(ts)) return out.rejections.push({ code: 'BAD_TIME', reason: `ts ${JSON.stringify(element.ts)} is not epoch ms or ISO 8601`, ...at })
     out.items.push(build(element, ts))

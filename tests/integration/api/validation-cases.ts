@@ -1,5 +1,6 @@
 // Request cases for tests/integration/api/validation.test.ts. The edge cases are inputs the schemas
-// accept but the database or the Date type cannot hold: NUL characters, dates outside years
+// accept but the database or the Date type cannot hold: NUL characters and unpaired surrogates,
+// bodies nested without bound, dates outside years
 // 1-9999 (or a leap second), cursors and offsets out of range, a ring whose first and last positions
 // differ only in altitude. Each must be a 400 naming the field, never a 500.
 import { PASSWORD } from '../../helpers/app.js'
@@ -35,6 +36,11 @@ export const edgeCases: Case[] = [
   { name: 'NUL in a comment', method: 'POST', url: (i) => `/api/v1/shipments/${i.shipment}/events`, payload: { type: 'comment', text: NUL }, field: 'body/text' },
   { name: 'NUL in a user name', method: 'POST', url: () => '/api/v1/users', payload: { email: 'nul@example.test', password: PASSWORD, role: 'viewer', name: NUL }, field: 'body/name' },
   { name: 'NUL in a geofence name', method: 'POST', url: () => '/api/v1/geofences', payload: { name: NUL, kind: 'circle', geometry: { type: 'Point', coordinates: [2, 48] }, radiusM: 10 }, field: 'body/name' },
+  // a lone surrogate: jsonb refuses its escape (a comment's text is stored in the event's payload)
+  { name: 'an unpaired surrogate in a comment', method: 'POST', url: (i) => `/api/v1/shipments/${i.shipment}/events`, payload: '{"type":"comment","text":"x\\udc00"}', field: 'body/text' },
+  { name: 'an unpaired surrogate in a carrier name', method: 'POST', url: () => '/api/v1/carriers', payload: '{"name":"a\\ud800b"}', field: 'body/name' },
+  // nesting without bound would overflow the check's own recursion before the schema refused it
+  { name: 'a body nested 100,000 deep', method: 'POST', url: () => '/api/v1/carriers', payload: `{"name":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, field: 'nested deeper than' },
   // dates the schema's date-time format accepts but the database cannot store
   { name: 'list: createdFrom on a leap second', method: 'GET', url: () => '/api/v1/shipments?createdFrom=2016-12-31T23:59:60Z', field: 'createdFrom' },
   { name: 'list: createdTo in year 0', method: 'GET', url: () => '/api/v1/shipments?createdTo=0000-06-01T00:00:00Z', field: 'createdTo' },

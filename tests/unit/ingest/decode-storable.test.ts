@@ -1,7 +1,8 @@
 // Elements PostgreSQL cannot store (U+0000, unpaired surrogates, nesting too deep for JSON.stringify
 // and jsonb) are rejected one by one at decode time, so they never reach a group-commit batch.
 import { describe, expect, it } from 'vitest'
-import { MAX_DEPTH, decodeEvents, decodeTelemetry } from '../../../src/ingest/decode.js'
+import { MAX_DEPTH } from '../../../src/db/storable.js'
+import { decodeEvents, decodeTelemetry } from '../../../src/ingest/decode.js'
 
 const T = '00000000-0000-4000-8000-000000000001'
 const telemetry = (payload: string) => decodeTelemetry(Buffer.from(payload), T, 'dev_x', 5, 100)
