@@ -58,6 +58,6 @@ export interface ApiContext {
   live?: LivePort
   /** per-asset state of the processing core (GET /devices/:id/state) */
   state?: AssetStateStore
-  /** readiness of parts the API does not own (broker, state store) */
-  readiness?: () => Promise<Record<string, boolean>>
+  /** readiness of parts the API does not own (broker, Redis), by name; /ready bounds each check in time */
+  readiness?: () => Record<string, boolean | Promise<boolean>>
 }
