@@ -37,6 +37,9 @@ export interface BrokerDeps {
   users: Pick<UserStatusCache, 'get'>
 }
 
+/** Aedes' connected clients by client id (public in aedes 1.2, missing from its types). */
+const clientsOf = (aedes: Aedes) => (aedes as Aedes & { clients: Record<string, Client | undefined> }).clients
+
 export class MqttBroker {
   private servers: net.Server[] = []
   /** the TLS port actually bound, when TLS is configured */
@@ -61,7 +64,7 @@ export class MqttBroker {
       heartbeatInterval: 30_000,
       authenticate: authenticateHook({
         ...deps, log: log_, nextConnection: (id) => `${aedes.id}:${id}:${++connections}`,
-        connected: (id) => principalOf((aedes as Aedes & { clients: Record<string, Client | undefined> }).clients[id] ?? null),
+        connected: (id) => principalOf(clientsOf(aedes)[id] ?? null),
       }),
       authorizePublish: authorizePublishHook({ ...deps, log: log_ }),
       authorizeSubscribe: authorizeSubscribeHook({ metrics, log: log_ }),
@@ -114,7 +117,7 @@ export class MqttBroker {
 
   /** Closes the live connection of a device whose credentials were revoked (no-op if not here). */
   disconnect(deviceId: string): boolean {
-    const client = (this.aedes as Aedes & { clients: Record<string, Client | undefined> }).clients[deviceId]
+    const client = clientsOf(this.aedes)[deviceId]
     if (!client) return false
     client.close()
     return true
@@ -126,7 +129,7 @@ export class MqttBroker {
    */
   async disconnectRevokedUser(tenantId: string, userId: string): Promise<number> {
     const mine: Array<{ client: Client, role: string }> = []
-    for (const client of Object.values((this.aedes as Aedes & { clients: Record<string, Client | undefined> }).clients)) {
+    for (const client of Object.values(clientsOf(this.aedes))) {
       const p = principalOf(client ?? null)
       if (client && p?.kind === 'integration' && p.tenantId === tenantId && p.userId === userId) mine.push({ client, role: p.role })
     }
