@@ -95,6 +95,9 @@ export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID'
 }
 
+/** The exit code of a process stopped by a ConfigError (sysexits.h EX_CONFIG), for the server and the CLI alike. */
+export const EX_CONFIG = 78
+
 export const defaultsFile = fromRoot('config/defaults.json')
 
 function readDefaults(): Record<string, unknown> {

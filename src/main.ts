@@ -3,13 +3,11 @@
 // With WORKERS > 1 this process only supervises that many of them (src/workers.ts).
 // Exit codes: 0 stopped cleanly, 78 invalid configuration (nothing was started), 1 anything else.
 import cluster from 'node:cluster'
-import { loadConfig, loadDotEnv, ConfigError, type Config } from './config.js'
+import { loadConfig, loadDotEnv, ConfigError, EX_CONFIG, type Config } from './config.js'
 import { createLogger } from './logger.js'
 import { jwtSecretProblem } from './secrets.js'
 import { runSupervisor, workersProblem, type WorkerReady } from './workers.js'
 import type { RunningServer } from './server.js'
-
-const EX_CONFIG = 78
 
 let config: Config
 try {

@@ -5,7 +5,7 @@
 //   retrack config            (every setting, its default and its description)
 // Exit codes: 0 done, 64 bad arguments (with the usage), 78 invalid configuration, 1 anything else.
 import { parseArgs } from 'node:util'
-import { ConfigError, describeConfig, loadConfig, loadDotEnv } from '../config.js'
+import { ConfigError, EX_CONFIG, describeConfig, loadConfig, loadDotEnv } from '../config.js'
 import { createLogger } from '../logger.js'
 import { openDatabase } from '../db/database.js'
 import { migrate } from '../db/migrate.js'
@@ -37,7 +37,6 @@ async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>
 class UsageError extends Error {}
 
 const EX_USAGE = 64
-const EX_CONFIG = 78
 
 async function main(argv: string[]): Promise<number> {
   loadDotEnv()
