@@ -2,9 +2,9 @@
 // valid until it expires (ACCESS_TOKEN_TTL_S), but a user who was disabled or deleted must be
 // locked out at once, and a demoted admin must lose admin rights at once, so the role in the token
 // has to match the row. Reading the row on every request would add a query to each one: the
-// answer is cached per node for TTL_MS instead, and the user routes forget() an entry the moment
-// they change that user. Another node notices the change when its entry expires, so with several
-// nodes a change takes effect everywhere within TTL_MS (docs/security.md).
+// answer is cached per node for TTL_MS instead. The user routes forget() an entry the moment they
+// change that user, and announce the change on the bus so that every node forgets it too; should
+// that message be lost, the entry still expires within TTL_MS (docs/security.md).
 import type pg from 'pg'
 import type { UserClaims, UserRole } from './tokens.js'
 
