@@ -1,6 +1,7 @@
 // Devices with online/offline and last seen; admins add devices here and get the secret once.
 import { describeError } from '../../api/errors.js'
 import type { Device } from '../../api/types.js'
+import { debounced } from '../../app/debounce.js'
 import { field, h, notice, replace, say } from '../../app/dom.js'
 import { formatAgo, formatTime } from '../../app/format.js'
 import type { View, ViewContext } from '../../app/router.js'
@@ -67,8 +68,7 @@ export function devicesView(ctx: ViewContext): View {
 
   // presence changes come as events; last-seen times drift, so a slow poll keeps them honest. A
   // fleet reconnecting sends hundreds of events at once: one reload after they settle, not one each
-  let reloadTimer: ReturnType<typeof setTimeout> | undefined
-  const reloadSoon = () => { clearTimeout(reloadTimer); reloadTimer = setTimeout(() => { void load() }, 500) }
+  const reloadSoon = debounced(() => { void load() }, 500)
   const live = new LiveStream(ctx.session, { types: ['device_online', 'device_offline'] }, { state: stream.set, tracking: reloadSoon })
   const poll = setInterval(() => { void load() }, REFRESH_MS)
   void load()
@@ -82,6 +82,6 @@ export function devicesView(ctx: ViewContext): View {
     element: h('section', { class: 'page' },
       h('div', { class: 'panel-head' }, h('h1', {}, 'Devices'), stream.element),
       ctx.session.isAdmin ? createForm() : null, created, error, h('div', { class: 'table-wrap' }, table)),
-    dispose() { live.close(); clearInterval(poll); clearTimeout(reloadTimer) },
+    dispose() { live.close(); clearInterval(poll); reloadSoon.cancel() },
   }
 }

@@ -3,6 +3,7 @@
 // re-read of the shipment, so status and stops change on screen without a reload.
 import { describeError } from '../../api/errors.js'
 import type { ShipmentDetail } from '../../api/types.js'
+import { debounced } from '../../app/debounce.js'
 import { h, notice, replace, say } from '../../app/dom.js'
 import { formatTime, statusBadge } from '../../app/format.js'
 import type { View, ViewContext } from '../../app/router.js'
@@ -62,9 +63,8 @@ export async function shipmentView(ctx: ViewContext): Promise<View> {
       say(error, describeError(err))
     }
   }
-  let timer: ReturnType<typeof setTimeout> | undefined
   // a milestone arrives as several events at once (arrived, shipment_status…): read once after them
-  function reloadSoon(): void { clearTimeout(timer); timer = setTimeout(() => { void reload() }, RELOAD_DELAY_MS) }
+  const reloadSoon = debounced(() => { void reload() }, RELOAD_DELAY_MS)
 
   render()
   // read the timeline now, not only when the stream opens: a stream that cannot connect (a proxy
@@ -82,5 +82,5 @@ export async function shipmentView(ctx: ViewContext): Promise<View> {
     error, actions, details,
     h('section', { 'aria-labelledby': 'stops-title' }, h('h2', { id: 'stops-title' }, 'Stops'), stops),
     h('section', { 'aria-labelledby': 'timeline-title' }, h('h2', { id: 'timeline-title' }, 'Timeline'), timeline.element))
-  return { title: shipment.reference, element, dispose() { live.close(); clearTimeout(timer) } }
+  return { title: shipment.reference, element, dispose() { live.close(); reloadSoon.cancel() } }
 }

@@ -2,6 +2,7 @@
 // status and reference, and refreshed when the live stream says something moved.
 import { describeError } from '../../api/errors.js'
 import type { ShipmentStatus, ShipmentSummary } from '../../api/types.js'
+import { debounced } from '../../app/debounce.js'
 import { field, h, notice, replace, say } from '../../app/dom.js'
 import { etaBadge, formatTime, statusBadge, words } from '../../app/format.js'
 import type { View, ViewContext } from '../../app/router.js'
@@ -61,8 +62,7 @@ export function shipmentsView(ctx: ViewContext): View {
     }
   }
 
-  let reloadTimer: ReturnType<typeof setTimeout> | undefined
-  const reloadSoon = () => { clearTimeout(reloadTimer); reloadTimer = setTimeout(() => { void load() }, 500) }
+  const reloadSoon = debounced(() => { void load() }, 500)
   const refilter = () => {
     offset = 0
     const params = new URLSearchParams({ ...(status.value ? { status: status.value } : {}), ...(q.value.trim() ? { q: q.value.trim() } : {}) })
@@ -88,6 +88,6 @@ export function shipmentsView(ctx: ViewContext): View {
     element: h('section', { class: 'page' },
       h('div', { class: 'panel-head' }, h('h1', {}, 'Shipments'), stream.element),
       filters, error, h('div', { class: 'table-wrap' }, table), h('div', { class: 'pager' }, previous, summary, next)),
-    dispose() { live.close(); clearTimeout(reloadTimer) },
+    dispose() { live.close(); reloadSoon.cancel() },
   }
 }
