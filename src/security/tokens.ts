@@ -13,6 +13,8 @@ export interface UserClaims {
   ten: string
   role: UserRole
   pa?: boolean
+  /** the user's session version when issued (absent: 0): a password change or a disable bumps it, ending the token */
+  sv?: number
 }
 
 export interface DeviceClaims {

@@ -1,8 +1,10 @@
 // What an access token is checked against on every user request: its user's current row. A JWT is
 // valid until it expires (ACCESS_TOKEN_TTL_S), but a user who was disabled or deleted must be
 // locked out at once, and a demoted admin must lose admin rights at once, so the role in the token
-// has to match the row. Reading the row on every request would add a query to each one: the
-// answer is cached per node for TTL_MS instead. The user routes forget() an entry the moment they
+// has to match the row. So does the session version: a password change or a disable bumps it, so
+// the tokens issued before stay dead even when the user is re-enabled within their lifetime.
+// Reading the row on every request would add a query to each one: the answer is cached per node
+// for TTL_MS instead. The user routes forget() an entry the moment they
 // change that user, and announce the change on the bus so that every node forgets it too; should
 // that message be lost, the entry still expires within TTL_MS (docs/security.md).
 import type pg from 'pg'
@@ -12,6 +14,7 @@ export interface UserStatus {
   role: UserRole
   platformAdmin: boolean
   disabled: boolean
+  sessionVersion: number
 }
 
 export const TTL_MS = 5_000
@@ -49,7 +52,7 @@ export class UserStatusCache {
     // claims come from a verified token, but a malformed id would make PostgreSQL throw: no such user
     if (!UUID.test(tenantId) || !UUID.test(userId)) return null
     const { rows } = await this.pool.query<UserStatus>(
-      'SELECT role, platform_admin AS "platformAdmin", disabled FROM users WHERE tenant_id = $1 AND id = $2',
+      'SELECT role, platform_admin AS "platformAdmin", disabled, session_version AS "sessionVersion" FROM users WHERE tenant_id = $1 AND id = $2',
       [tenantId, userId])
     return rows[0] ?? null
   }
@@ -58,6 +61,7 @@ export class UserStatusCache {
 /** Why a token no longer speaks for its user, or null while it still does. */
 export function revokedBecause(claims: UserClaims, status: UserStatus | null): string | null {
   if (!status || status.disabled) return 'this session was revoked (the user was disabled or deleted): sign in again'
+  if ((claims.sv ?? 0) !== status.sessionVersion) return 'this session was revoked (the password was changed or the user disabled since): sign in again'
   if (status.role !== claims.role || status.platformAdmin !== (claims.pa === true)) {
     return 'this token was issued for a role the user no longer has: refresh it or sign in again'
   }

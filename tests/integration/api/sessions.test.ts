@@ -66,6 +66,45 @@ for (const backend of databaseBackends()) {
       expect((await listCarriers(again.json<{ accessToken: string }>().accessToken)).statusCode).toBe(200)
     })
 
+    it('ends every session of a user whose password an admin changes, and lets the new password in', async () => {
+      const op = await signedIn('operator')
+      const second = await login(op.email) // another device of the same user
+      expect((await listCarriers(second.json<{ accessToken: string }>().accessToken)).statusCode).toBe(200)
+
+      const changed = await admin()({ method: 'PATCH', url: `/api/v1/users/${op.id}`, payload: { password: 'a-new-password-42' } })
+      expect(changed.statusCode).toBe(200)
+      expect(changed.json()).not.toHaveProperty('sessionVersion')
+
+      for (const token of [op.accessToken, second.json<{ accessToken: string }>().accessToken]) {
+        const res = await listCarriers(token)
+        expect(res.statusCode).toBe(401)
+        expect(res.json()).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringContaining('password was changed') })
+      }
+      expect((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: op.refreshToken } })).statusCode).toBe(401)
+      expect((await login(op.email)).statusCode).toBe(401) // the old password
+      const fresh = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: op.email, password: 'a-new-password-42' } })
+      expect(fresh.statusCode).toBe(200)
+      expect((await listCarriers(fresh.json<{ accessToken: string }>().accessToken)).statusCode).toBe(200)
+      // and a refresh keeps the new session's version
+      const refreshed = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: fresh.json<{ refreshToken: string }>().refreshToken } })
+      expect(refreshed.statusCode).toBe(200)
+      expect((await listCarriers(refreshed.json<{ accessToken: string }>().accessToken)).statusCode).toBe(200)
+    })
+
+    it('does not revive the access tokens of a user disabled and re-enabled within their lifetime', async () => {
+      const op = await signedIn('operator')
+      await admin()({ method: 'PATCH', url: `/api/v1/users/${op.id}`, payload: { disabled: true } })
+      expect((await admin()({ method: 'PATCH', url: `/api/v1/users/${op.id}`, payload: { disabled: false } })).statusCode).toBe(200)
+
+      const res = await listCarriers(op.accessToken)
+      expect(res.statusCode).toBe(401)
+      expect(res.json()).toMatchObject({ message: expect.stringContaining('sign in again') })
+      // a change that is not about credentials ends nothing
+      const again = (await login(op.email)).json<{ accessToken: string }>().accessToken
+      await admin()({ method: 'PATCH', url: `/api/v1/users/${op.id}`, payload: { name: 'Renamed', disabled: false } })
+      expect((await listCarriers(again)).statusCode).toBe(200)
+    })
+
     it('ends a deleted user\'s access token at once', async () => {
       const op = await signedIn('operator')
       expect((await me(op.accessToken)).statusCode).toBe(200)
@@ -112,7 +151,7 @@ for (const backend of databaseBackends()) {
     it('on another node, sees a change once its cache entry expires', async () => {
       const op = await signedIn('operator')
       const otherNode = new UserStatusCache(db.pool, 200)
-      expect(await otherNode.get(acme.id, op.id)).toEqual({ role: 'operator', platformAdmin: false, disabled: false })
+      expect(await otherNode.get(acme.id, op.id)).toEqual({ role: 'operator', platformAdmin: false, disabled: false, sessionVersion: 0 })
 
       await admin()({ method: 'PATCH', url: `/api/v1/users/${op.id}`, payload: { disabled: true } })
       expect(await otherNode.get(acme.id, op.id)).toMatchObject({ disabled: false }) // still cached there

@@ -1,8 +1,10 @@
 // An MQTT integration connects with a user's access token. Disabling that user, or changing their
 // role, closes the live connection at once and refuses the same token on the next CONNECT (4: bad
-// user name or password), instead of leaving both working until the token expires.
+// user name or password), instead of leaving both working until the token expires. Re-enabling the
+// user does not revive that token: the integration signs in again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ErrorWithReasonCode, MqttClient } from 'mqtt'
+import { PASSWORD } from '../../helpers/app.js'
 import { connect, nodeApi, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
 
 const refusal = async (p: Promise<MqttClient>) => {
@@ -27,7 +29,7 @@ describe('MQTT integrations of a changed user', () => {
   })
   afterAll(async () => { await node?.close() })
 
-  it('disabling the user closes the live integration and refuses the token; enabling lets it back', async () => {
+  it('disabling the user closes the live integration and refuses the token, also after a re-enable; a new sign-in gets back', async () => {
     const live = await integration('int_acme_revoke1')
     const bystander = await connect(node.mqttUrl, { clientId: 'int_acme_admin', username: 'acme', password: acme.adminToken })
     const liveClosed = closed(live)
@@ -36,7 +38,9 @@ describe('MQTT integrations of a changed user', () => {
     expect(await refusal(integration('int_acme_revoke2'))).toBe(4)
     expect(bystander.connected).toBe(true)
     await api()('PATCH', `/api/v1/users/${operatorId}`, acme.adminToken, { disabled: false })
-    expect(await refusal(integration('int_acme_revoke3'))).toBe(0)
+    expect(await refusal(integration('int_acme_revoke3'))).toBe(4)
+    acme.operatorToken = (await api()<{ accessToken: string }>('POST', '/api/v1/auth/login', null, { email: 'operator@acme.test', password: PASSWORD })).accessToken
+    expect(await refusal(integration('int_acme_revoke4'))).toBe(0)
     bystander.end(true)
   })
 

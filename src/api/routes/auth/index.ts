@@ -9,7 +9,7 @@ import { errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
 import { DeviceToken, DeviceTokenBody, LoginBody, Me, RefreshBody, Session } from './schemas.js'
 
-type SessionUser = { id: string, tenantId: string, email: string, name: string, role: 'admin' | 'operator' | 'viewer', platformAdmin: boolean, tenant: { id: string, slug: string, name: string } }
+type SessionUser = { id: string, tenantId: string, email: string, name: string, role: 'admin' | 'operator' | 'viewer', platformAdmin: boolean, sessionVersion: number, tenant: { id: string, slug: string, name: string } }
 
 const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -21,7 +21,7 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
     await prisma.refreshToken.create({
       data: { tenantId: user.tenantId, userId: user.id, tokenHash: refresh.hash, expiresAt: new Date(Date.now() + ctx.config.REFRESH_TOKEN_TTL_S * 1000) },
     })
-    const accessToken = ctx.tokens.accessToken({ sub: user.id, tid: user.tenantId, ten: user.tenant.slug, role: user.role, pa: user.platformAdmin })
+    const accessToken = ctx.tokens.accessToken({ sub: user.id, tid: user.tenantId, ten: user.tenant.slug, role: user.role, pa: user.platformAdmin, sv: user.sessionVersion })
     return {
       tokenType: 'Bearer' as const, accessToken, expiresIn: ctx.tokens.accessTtlS, refreshToken: refresh.token,
       user: { id: user.id, email: user.email, name: user.name, role: user.role, platformAdmin: user.platformAdmin, tenant: user.tenant },

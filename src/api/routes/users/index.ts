@@ -87,8 +87,14 @@ const users: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) 
     if (!existing) throw notFound('user')
     const { password, ...rest } = request.body
     if ((rest.role && rest.role !== 'admin') || rest.disabled) await assertAdminRemains(request.db, id)
-    const user = await request.db.user.update({ where: { id }, data: { ...rest, ...(password ? { passwordHash: await hashPassword(password) } : {}) } })
-    if (password || rest.disabled) await request.db.refreshToken.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date() } })
+    // a new password or a disable ends every session: the refresh tokens are revoked, and the access
+    // tokens issued before (which carry the old session version) stay refused even after a re-enable
+    const endSessions = !!password || rest.disabled === true
+    const user = await request.db.user.update({
+      where: { id },
+      data: { ...rest, ...(password ? { passwordHash: await hashPassword(password) } : {}), ...(endSessions ? { sessionVersion: { increment: 1 } } : {}) },
+    })
+    if (endSessions) await request.db.refreshToken.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date() } })
     // their access tokens are checked against the changed row from the next request on, on every
     // node (and their MQTT integrations closed). A role change needs no refresh token revocation:
     // refresh reads the role from the row, so the user can carry on with the new role.
