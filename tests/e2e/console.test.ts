@@ -205,6 +205,41 @@ describe.skipIf(!chromiumInstalled)('operator console in Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}/console-devices.png`, fullPage: true })
   })
 
+  it('the device list pages through a fleet and finds a device by name; the map reads every position in one request', { timeout: 60_000 }, async () => {
+    const api = nodeApi(s.node)
+    for (let i = 0; i < 55; i++) await api('POST', '/api/v1/devices', s.acme.adminToken, { name: `fleet-${String(i).padStart(2, '0')}` })
+    const { total } = await api<{ total: number }>('GET', '/api/v1/devices?limit=1', s.acme.adminToken)
+    const tab = await newTab(`operator@${SLUG}.test`)
+    const reads: string[] = []
+    tab.on('request', (r) => { const path = new URL(r.url()).pathname; if (path.startsWith('/api/v1/')) reads.push(path) })
+    try {
+      await tab.reload()
+      await tab.getByRole('button', { name: /^Truck 12/ }).waitFor({ timeout: 10_000 })
+      // a few reads for the whole fleet (the stream may open more than once), none per device
+      expect(reads).toContain('/api/v1/positions/latest')
+      expect(reads.filter((path) => path.endsWith('/state'))).toEqual([])
+      expect(reads.length).toBeLessThan(20)
+
+      await tab.getByRole('link', { name: 'Devices' }).click()
+      const summary = tab.getByText(/^\d[\d,]*–\d[\d,]* of /)
+      await expect.poll(() => summary.textContent(), { timeout: 10_000 }).toBe(`1–50 of ${total}`)
+      expect(await tab.locator('tbody tr').count()).toBe(50)
+      await tab.getByRole('button', { name: 'Next page' }).click()
+      await expect.poll(() => summary.textContent()).toBe(`51–${total} of ${total}`)
+      expect(await tab.locator('tbody tr').count()).toBe(total - 50)
+      expect(await tab.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true)
+
+      await tab.getByLabel('Name or id').fill('fleet-07')
+      await expect.poll(() => summary.textContent()).toBe('1–1 of 1')
+      expect(await tab.getByRole('row', { name: /fleet-07/ }).count()).toBe(1)
+      expect(new URL(tab.url()).searchParams.get('q')).toBe('fleet-07')
+      await tab.getByLabel('Name or id').fill('no-such-device')
+      await tab.getByText('No device matches.').waitFor({ timeout: 10_000 })
+    } finally {
+      await tab.close()
+    }
+  })
+
   it('stop names are drawn as text on the map, never as HTML', { timeout: 60_000 }, async () => {
     const api = nodeApi(s.node)
     const name = '<img src="/favicon.svg" data-injected="1"><b>Dock</b>'

@@ -10,6 +10,22 @@ export interface ShipmentFilter { status?: ShipmentStatus[], q?: string, limit?:
 
 const id = encodeURIComponent
 
+/** How many devices (and vehicles) the live map shows at most: beyond that, a browser tab would struggle anyway. */
+export const MAP_MAX_DEVICES = 10_000
+const LIST_PAGE = 500
+const LATEST_PAGE = 1000
+
+/** Every item of a list, page after page, up to `max`; `complete` is false when there were more. */
+async function everything<T>(page: (limit: number, offset: number) => Promise<Page<T>>, max: number): Promise<{ items: T[], complete: boolean }> {
+  const items: T[] = []
+  for (;;) {
+    const body = await page(LIST_PAGE, items.length)
+    items.push(...body.items)
+    if (items.length >= body.total || body.items.length === 0) return { items, complete: true }
+    if (items.length >= max) return { items: items.slice(0, max), complete: false }
+  }
+}
+
 export function createEndpoints(http: Http) {
   return {
     shipments: (f: ShipmentFilter = {}) =>
@@ -31,15 +47,28 @@ export function createEndpoints(http: Http) {
     cancel: (shipmentId: string, reason?: string) =>
       http.post<ShipmentDetail>(`/api/v1/shipments/${id(shipmentId)}/cancel`, reason ? { reason } : {}),
 
-    vehicles: (limit = 500) => http.get<Page<Vehicle>>(`/api/v1/vehicles${query({ limit })}`),
-    devices: (limit = 500) => http.get<Page<Device>>(`/api/v1/devices${query({ limit })}`),
-    createDevice: (name: string) => http.post<DeviceCredentials>('/api/v1/devices', { name }),
-    /** the device's last accepted fix, or null when it has none yet */
-    async devicePosition(deviceId: string): Promise<LivePosition | null> {
-      const state = await http.get<{ lastFix: unknown }>(`/api/v1/devices/${id(deviceId)}/state`)
-      return toLivePosition(state.lastFix, deviceId)
+    devices: (f: { q?: string, limit?: number, offset?: number } = {}) =>
+      http.get<Page<Device>>(`/api/v1/devices${query({ q: f.q, limit: f.limit ?? 50, offset: f.offset ?? 0 })}`),
+    allDevices: (max = MAP_MAX_DEVICES) => everything((limit, offset) => http.get<Page<Device>>(`/api/v1/devices${query({ limit, offset })}`), max),
+    allVehicles: (max = MAP_MAX_DEVICES) => everything((limit, offset) => http.get<Page<Vehicle>>(`/api/v1/vehicles${query({ limit, offset })}`), max),
+    /** the last accepted fix of every device that has one, in a page of 1,000 devices per request */
+    async latestPositions(max = MAP_MAX_DEVICES): Promise<LivePosition[]> {
+      const positions: LivePosition[] = []
+      let cursor: string | undefined
+      for (let seen = 0; seen < max;) {
+        const body = await http.get<{ items: Array<{ deviceId: string, lastFix: unknown }>, nextCursor: string | null }>(
+          `/api/v1/positions/latest${query({ limit: LATEST_PAGE, cursor })}`)
+        seen += body.items.length
+        for (const item of body.items) {
+          const p = toLivePosition(item.lastFix, item.deviceId)
+          if (p) positions.push(p)
+        }
+        if (!body.nextCursor) break
+        cursor = body.nextCursor
+      }
+      return positions
     },
-
+    createDevice: (name: string) => http.post<DeviceCredentials>('/api/v1/devices', { name }),
     /** public and tiny: what the node tells devices to connect to */
     async config(): Promise<ConsoleConfig> {
       const unknown: ConsoleConfig = { mqtt: { port: null, tlsPort: null } }

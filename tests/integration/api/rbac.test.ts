@@ -76,6 +76,7 @@ const table: Record<string, Row> = {
   'GET /api/v1/devices/{id}/positions': { access: 'read', ok: 200, target: id(async (f) => (await f.seed.device()).id) },
   // the suite's app has no state store and no live hub: past the role check these answer 409
   'GET /api/v1/devices/{id}/state': { access: 'read', ok: 409, target: id(async (f) => (await f.seed.device()).id) },
+  'GET /api/v1/positions/latest': { access: 'read', ok: 409 },
   'GET /api/v1/stream': { access: 'read', ok: 409 },
   'POST /api/v1/devices/{id}/rotate-secret': { access: 'admin', ok: 200, target: id(async (f) => (await f.seed.device()).id) },
   'POST /api/v1/devices/{id}/disable': { access: 'admin', ok: 200, target: id(async (f) => (await f.seed.device()).id) },

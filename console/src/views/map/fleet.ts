@@ -37,13 +37,18 @@ export class FleetLayer {
   }
 
   /** A position from the live stream means the device is talking now; one from a read may be old. */
-  setPosition(position: LivePosition, live: boolean): void {
-    const entry = this.entry(position.deviceId)
-    if (entry.position && Date.parse(entry.position.ts) > Date.parse(position.ts)) return
-    entry.position = position
-    if (live) entry.online = true
-    this.draw(position.deviceId, entry)
-    this.changed()
+  /** A batch of positions (the map's first load, a stream frame): the legend is redrawn once, not per device. */
+  setPositions(positions: readonly LivePosition[], live: boolean): void {
+    let moved = false
+    for (const position of positions) {
+      const entry = this.entry(position.deviceId)
+      if (entry.position && Date.parse(entry.position.ts) > Date.parse(position.ts)) continue
+      entry.position = position
+      if (live) entry.online = true
+      this.draw(position.deviceId, entry)
+      moved = true
+    }
+    if (moved) this.changed()
   }
 
   setOnline(deviceId: string, online: boolean): void {

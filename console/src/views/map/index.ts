@@ -1,5 +1,5 @@
-// The live map: the tenant's devices where they last were (device list + each device's state),
-// then moving with the stream's position frames; a chosen shipment's stop fences and route.
+// The live map: the tenant's devices where they last were (the device list and /positions/latest,
+// a page of 1,000 devices per request), then moving with the stream's position frames; a chosen shipment's stop fences and route.
 import 'leaflet/dist/leaflet.css'
 import L from 'leaflet'
 import { describeError } from '../../api/errors.js'
@@ -33,6 +33,7 @@ export function mapView(ctx: ViewContext): View {
 
   const legend = h('ul', { class: 'legend', 'aria-label': 'Devices by status' })
   const error = notice('error')
+  const capped = notice('info')
   const stream = streamBadge()
   let userMoved = false
   let disposed = false
@@ -54,10 +55,11 @@ export function mapView(ctx: ViewContext): View {
   map.on('dragstart zoomstart', (event: L.LeafletEvent) => { if ((event as L.LeafletEvent & { originalEvent?: Event }).originalEvent) userMoved = true })
 
   async function loadPositions(): Promise<void> {
-    const [devices, vehicles] = await Promise.all([ctx.api.devices(), ctx.api.vehicles()])
+    const [devices, vehicles, positions] = await Promise.all([ctx.api.allDevices(), ctx.api.allVehicles(), ctx.api.latestPositions()])
+    if (disposed) return
     fleet.setDevices(devices.items, new Map(vehicles.items.map((v) => [v.id, v])))
-    const positions = await Promise.all(devices.items.map((d) => ctx.api.devicePosition(d.id).catch(() => null)))
-    for (const p of positions) if (p) fleet.setPosition(p, false)
+    fleet.setPositions(positions, false)
+    say(capped, devices.complete ? null : `Showing the first ${devices.items.length.toLocaleString()} devices.`)
     if (!userMoved && !picker.selected()) fitFleet()
   }
 
@@ -68,7 +70,7 @@ export function mapView(ctx: ViewContext): View {
     opened: () => { void sized.ready.then(loadPositions).catch((err: unknown) => say(error, describeError(err))) },
     positions: (positions) => {
       const hadAny = fleet.bounds() !== null
-      for (const p of positions) fleet.setPosition(p, true)
+      fleet.setPositions(positions, true)
       if (!hadAny && !userMoved && !picker.selected()) fitFleet()
     },
     tracking: (event) => { if (event.deviceId) fleet.setOnline(event.deviceId, event.type === 'device_online') },
@@ -84,7 +86,7 @@ export function mapView(ctx: ViewContext): View {
   const sidebar = h('aside', { class: 'map-panel', 'aria-label': 'Map controls' },
     h('div', { class: 'panel-head' }, h('h1', {}, 'Live map'), stream.element),
     error,
-    h('h2', {}, 'Devices'), legend,
+    h('h2', {}, 'Devices'), capped, legend,
     h('button', { type: 'button', class: 'button', onclick: () => { userMoved = false; fitFleet() } }, 'Fit to fleet'),
     h('h2', {}, 'Shipment'), field('Shipment on the map', picker.select), picker.details)
 

@@ -5,6 +5,7 @@ import type { ShipmentStatus, ShipmentSummary } from '../../api/types.js'
 import { debounced } from '../../app/debounce.js'
 import { field, h, notice, replace, say } from '../../app/dom.js'
 import { etaBadge, formatTime, statusBadge, words } from '../../app/format.js'
+import { pager } from '../../app/pager.js'
 import type { View, ViewContext } from '../../app/router.js'
 import { LiveStream } from '../../live/stream.js'
 import { streamBadge } from '../stream-badge.js'
@@ -38,25 +39,20 @@ export function shipmentsView(ctx: ViewContext): View {
   const q = h('input', { type: 'search', name: 'q', placeholder: 'e.g. PO-1001', value: ctx.search.get('q') ?? '' })
   const body = h('tbody')
   const error = notice('error')
-  const summary = h('p', { class: 'muted', 'aria-live': 'polite' })
-  const previous = h('button', { type: 'button', class: 'button' }, 'Previous page')
-  const next = h('button', { type: 'button', class: 'button' }, 'Next page')
+  const pages = pager(PAGE_SIZE, () => { void load() })
   const stream = streamBadge()
-  let offset = 0
   /** answers can arrive out of order (a slow filter, then a fast one): only the latest read is shown */
   let latest = 0
 
   async function load(): Promise<void> {
     const asked = ++latest
     try {
-      const page = await ctx.api.shipments({ status: statusFilter(status.value), q: q.value.trim() || undefined, limit: PAGE_SIZE, offset })
+      const page = await ctx.api.shipments({ status: statusFilter(status.value), q: q.value.trim() || undefined, limit: PAGE_SIZE, offset: pages.offset })
       if (asked !== latest) return
       replace(body, ...page.items.map(row))
       if (page.items.length === 0) replace(body, h('tr', {}, h('td', { colspan: 6 }, 'No shipment matches.')))
       say(error, null)
-      summary.textContent = page.total === 0 ? '' : `${offset + 1}–${offset + page.items.length} of ${page.total}`
-      previous.disabled = offset === 0
-      next.disabled = offset + page.items.length >= page.total
+      pages.show(page.items.length, page.total)
     } catch (err) {
       if (asked === latest) say(error, describeError(err))
     }
@@ -64,15 +60,13 @@ export function shipmentsView(ctx: ViewContext): View {
 
   const reloadSoon = debounced(() => { void load() }, 500)
   const refilter = () => {
-    offset = 0
+    pages.reset()
     const params = new URLSearchParams({ ...(status.value ? { status: status.value } : {}), ...(q.value.trim() ? { q: q.value.trim() } : {}) })
     history.replaceState(null, '', `/shipments${params.size ? `?${params.toString()}` : ''}`)
     reloadSoon()
   }
   status.addEventListener('change', refilter)
   q.addEventListener('input', refilter)
-  previous.addEventListener('click', () => { offset = Math.max(0, offset - PAGE_SIZE); void load() })
-  next.addEventListener('click', () => { offset += PAGE_SIZE; void load() })
 
   const live = new LiveStream(ctx.session, { types: ROW_CHANGING }, { state: stream.set, tracking: reloadSoon, opened: reloadSoon })
   void load()
@@ -87,7 +81,7 @@ export function shipmentsView(ctx: ViewContext): View {
     title: 'Shipments',
     element: h('section', { class: 'page' },
       h('div', { class: 'panel-head' }, h('h1', {}, 'Shipments'), stream.element),
-      filters, error, h('div', { class: 'table-wrap' }, table), h('div', { class: 'pager' }, previous, summary, next)),
+      filters, error, h('div', { class: 'table-wrap' }, table), pages.element),
     dispose() { live.close(); reloadSoon.cancel() },
   }
 }

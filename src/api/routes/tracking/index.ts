@@ -7,6 +7,7 @@ import { toMessage } from '../../../live/frames.js'
 import type { StoredTrackingEvent } from '../../../db/tracking-events.js'
 import type { ApiContext } from '../../context.js'
 import events from './events.js'
+import latest from './latest.js'
 import positions from './positions.js'
 import state from './state.js'
 import timeline from './timeline.js'
@@ -21,6 +22,7 @@ const tracking: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx 
   await app.register(timeline, { ctx })
   await app.register(positions, { ctx })
   await app.register(state, { ctx })
+  await app.register(latest, { ctx })
 
   app.post('/shipments/:id/events', {
     schema: {

@@ -27,6 +27,16 @@ export function parseEventCursor(cursor: string | undefined, name = 'cursor'): E
   return { ts, id }
 }
 
+/** Device ids match DeviceId (1–64 of [A-Za-z0-9_.:-]): a cursor naming anything else was not ours. */
+export const deviceCursor = (deviceId: string) => encode(`d:${deviceId}`)
+
+export function parseDeviceCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined
+  const m = /^d:([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$/.exec(decode(cursor))
+  if (!m) throw invalid('cursor')
+  return m[1]!
+}
+
 export const positionCursor = (ts: string) => encode(`p:${Date.parse(ts)}`)
 
 export function parsePositionCursor(cursor: string | undefined): number | undefined {

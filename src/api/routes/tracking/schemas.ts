@@ -74,16 +74,19 @@ export const PositionPage = Type.Object({
 })
 
 const Opt = <T extends Parameters<typeof Type.Optional>[0]>(t: T) => Type.Optional(t)
+/** The last fix the processing core accepted for a device (its current position). */
+export const LastFix = Type.Object({
+  ts: Timestamp, receivedAt: Timestamp, lat: Type.Number(), lon: Type.Number(),
+  speed: Opt(Type.Number()), heading: Opt(Type.Number()), alt: Opt(Type.Number()), accuracy: Opt(Type.Number()),
+  battery: Opt(Type.Number()), seq: Opt(Type.Integer()), attrs: Opt(Type.Record(Type.String(), Type.Unknown())),
+})
+
 export const AssetState = Type.Object({
   deviceId: DeviceId,
   vehicleId: Nullable(Uuid),
   version: Type.Integer({ description: 'bumped by every state write' }),
   fixCount: Type.Integer({ description: 'accepted fixes applied so far' }),
-  lastFix: Type.Union([Type.Object({
-    ts: Timestamp, receivedAt: Timestamp, lat: Type.Number(), lon: Type.Number(),
-    speed: Opt(Type.Number()), heading: Opt(Type.Number()), alt: Opt(Type.Number()), accuracy: Opt(Type.Number()),
-    battery: Opt(Type.Number()), seq: Opt(Type.Integer()), attrs: Opt(Type.Record(Type.String(), Type.Unknown())),
-  }), Type.Null()]),
+  lastFix: Type.Union([LastFix, Type.Null()]),
   lastDrop: Type.Union([Type.Object({ reason: Type.String(), ts: Timestamp }), Type.Null()], { description: 'the last fix a stateful stage dropped' }),
   presence: Type.Object({ online: Type.Boolean(), lastSeenAt: Nullable(Timestamp), lastFixAt: Nullable(Timestamp) }),
   features: Type.Record(Type.String(), Type.Unknown(), { description: 'per-feature state of the processing core, as stored (internal shape, may change)' }),
@@ -111,4 +114,20 @@ export type ManualEvent = Static<typeof ManualEvent>
 export const ManualEventResult = Type.Object({
   shipment: Type.Object({ id: Uuid, status: Type.String(), deliveredAt: Nullable(Timestamp) }),
   events: Type.Array(TrackingEvent, { description: 'every event stored by this call (e.g. proof_of_delivery, delivered, shipment_status)' }),
+})
+
+export const LatestPositionsQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 500 }),
+  cursor: Type.Optional(Cursor),
+  vehicleId: Type.Optional(Uuid),
+})
+export type LatestPositionsQuery = Static<typeof LatestPositionsQuery>
+
+export const LatestPositions = Type.Object({
+  items: Type.Array(Type.Object({
+    deviceId: DeviceId,
+    vehicleId: Nullable(Uuid),
+    lastFix: Type.Union([LastFix, Type.Null()], { description: 'null until the device has a fix the core accepted' }),
+  })),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as `cursor` for the next page; null on the last one' }),
 })

@@ -11,11 +11,14 @@ import { AssetState } from './schemas.js'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
+/** The last accepted fix as the API shows it (ISO times), or null before the first. */
+export const lastFixView = (fix: CoreState['lastFix']) => fix ? { ...fix, ts: iso(fix.ts), receivedAt: iso(fix.receivedAt) } : null
+
 export function stateView(state: CoreState, vehicleId: string | null, presence: DevicePresence) {
   const { lastFix, lastDrop } = state
   return {
     deviceId: state.deviceId, vehicleId, version: state.version, fixCount: state.fixCount,
-    lastFix: lastFix ? { ...lastFix, ts: iso(lastFix.ts), receivedAt: iso(lastFix.receivedAt) } : null,
+    lastFix: lastFixView(lastFix),
     lastDrop: lastDrop ? { reason: lastDrop.reason, ts: iso(lastDrop.ts) } : null,
     presence, features: state.features,
   }
