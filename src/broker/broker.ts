@@ -64,7 +64,6 @@ export class MqttBroker {
       heartbeatInterval: 30_000,
       authenticate: authenticateHook({
         ...deps, log: log_, nextConnection: (id) => `${aedes.id}:${id}:${++connections}`,
-        connected: (id) => principalOf(clientsOf(aedes)[id] ?? null),
       }),
       authorizePublish: authorizePublishHook({ ...deps, log: log_ }),
       authorizeSubscribe: authorizeSubscribeHook({ metrics, log: log_ }),

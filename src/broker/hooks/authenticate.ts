@@ -1,5 +1,8 @@
 // CONNECT: clientId = device id, username = tenant slug, password = device secret or a device JWT.
-// An operator/admin access token as password makes an integration connection instead.
+// An operator/admin access token as password makes an integration connection instead; its client
+// id is namespaced by its tenant (`acme:erp`), so no tenant can take over another's session by
+// reusing its client id, on this node or across a cluster (where Aedes closes the older holder of
+// a client id on whichever node it is, before any hook of ours could look at tenants).
 // Refusals carry the MQTT 3.1.1 return code; the reason goes to logs and metrics, never the secret.
 // A failure of our own (the database is down) is 3, server unavailable: devices retry that, where
 // many give up on 4 or 5 as a verdict on their credentials.
@@ -30,8 +33,6 @@ export interface AuthenticateDeps {
   metrics: Metrics
   log: Logger
   nextConnection: (clientId: string) => string
-  /** the principal of the live connection with this client id on this node, if any */
-  connected: (clientId: string) => Principal | undefined
   users: Pick<UserStatusCache, 'get'>
 }
 
@@ -49,11 +50,9 @@ async function identify(deps: AuthenticateDeps, client: Client, username: string
       // the token must still speak for its user: not disabled or deleted, the role unchanged
       if (revokedBecause(claims, await deps.users.get(claims.tid, claims.sub))) throw new Refusal(BAD_CREDENTIALS, 'revoked_token')
       if (claims.role === 'viewer') throw new Refusal(NOT_AUTHORIZED, 'viewer_integration')
+      if (!clientId.startsWith(`${claims.ten}:`)) throw new Refusal(IDENTIFIER_REJECTED, 'integration_client_id_not_in_tenant')
       // an integration must not take a device's client id (it would disconnect the device)
       if (await deps.directory.find(clientId)) throw new Refusal(IDENTIFIER_REJECTED, 'integration_uses_device_id')
-      // nor another tenant's live connection (the takeover would disconnect it)
-      const live = deps.connected(clientId)
-      if (live && live.tenantId !== claims.tid) throw new Refusal(IDENTIFIER_REJECTED, 'client_id_of_other_tenant')
       return { kind: 'integration', tenantId: claims.tid, tenantSlug: claims.ten, userId: claims.sub, role: claims.role }
     }
     if (claims.sub !== clientId) throw new Refusal(BAD_CREDENTIALS, 'token_for_other_device')

@@ -1,8 +1,8 @@
 // FORWARD: the last word on every message Aedes hands to a client, live or queued in a persistent
-// session. A session belongs to a client id, not to a tenant: an integration of another tenant that
-// connects with the same client id and clean=false would otherwise be handed the messages queued
-// for the first one. Subscriptions are re-checked by authorizeSubscribe when a session is restored;
-// this checks each message against the same rule, so nothing outside the receiver's scope goes out.
+// session. A session belongs to a client id, not to a tenant; integration client ids are namespaced
+// by tenant (authenticate), so another tenant cannot claim one, and should a session ever be restored
+// for the wrong principal all the same, this checks each message against the subscription rule
+// (authorizeSubscribe), so nothing outside the receiver's scope goes out.
 import type { AedesPublishPacket, Client } from 'aedes'
 import { deviceTopic } from '../../contracts/topics.js'
 import type { Logger } from '../../logger.js'

@@ -92,7 +92,7 @@ describe('MQTT topic ACL', () => {
   })
 
   it('an operator integration may watch its tenant\'s telemetry but not another tenant\'s, and a viewer may not connect', async () => {
-    const integration = await connect(node.mqttUrl, { clientId: 'int_acme_watch', username: 'acme', password: acme.operatorToken })
+    const integration = await connect(node.mqttUrl, { clientId: 'acme:watch', username: 'acme', password: acme.operatorToken })
     expect(await grantedQos(integration, 'tenants/acme/devices/+/telemetry', 1)).toBe(1)
     expect(await grantedQos(integration, 'tenants/beta/devices/+/telemetry', 1)).toBe(128)
     expect(await grantedQos(integration, '$SYS/#', 1)).toBe(128)

@@ -30,25 +30,25 @@ describe('MQTT integrations of a changed user', () => {
   afterAll(async () => { await node?.close() })
 
   it('disabling the user closes the live integration and refuses the token, also after a re-enable; a new sign-in gets back', async () => {
-    const live = await integration('int_acme_revoke1')
-    const bystander = await connect(node.mqttUrl, { clientId: 'int_acme_admin', username: 'acme', password: acme.adminToken })
+    const live = await integration('acme:revoke1')
+    const bystander = await connect(node.mqttUrl, { clientId: 'acme:admin', username: 'acme', password: acme.adminToken })
     const liveClosed = closed(live)
     await api()('PATCH', `/api/v1/users/${operatorId}`, acme.adminToken, { disabled: true })
     expect(await within(liveClosed, 3000)).toBe(true)
-    expect(await refusal(integration('int_acme_revoke2'))).toBe(4)
+    expect(await refusal(integration('acme:revoke2'))).toBe(4)
     expect(bystander.connected).toBe(true)
     await api()('PATCH', `/api/v1/users/${operatorId}`, acme.adminToken, { disabled: false })
-    expect(await refusal(integration('int_acme_revoke3'))).toBe(4)
+    expect(await refusal(integration('acme:revoke3'))).toBe(4)
     acme.operatorToken = (await api()<{ accessToken: string }>('POST', '/api/v1/auth/login', null, { email: 'operator@acme.test', password: PASSWORD })).accessToken
-    expect(await refusal(integration('int_acme_revoke4'))).toBe(0)
+    expect(await refusal(integration('acme:revoke4'))).toBe(0)
     bystander.end(true)
   })
 
   it('a role change closes the integration opened with the old role and refuses its token', async () => {
-    const live = await integration('int_acme_role1')
+    const live = await integration('acme:role1')
     const liveClosed = closed(live)
     await api()('PATCH', `/api/v1/users/${operatorId}`, acme.adminToken, { role: 'viewer' })
     expect(await within(liveClosed, 3000)).toBe(true)
-    expect(await refusal(integration('int_acme_role2'))).toBe(4)
+    expect(await refusal(integration('acme:role2'))).toBe(4)
   })
 })

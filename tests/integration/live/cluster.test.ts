@@ -68,7 +68,7 @@ describe.runIf(services().redis && postgresAvailable())('live stream across two 
   })
 
   it('an event produced on node A reaches an integration connected to node B over MQTT exactly once', async () => {
-    const client = await connect(b.mqttUrl, { clientId: 'int_cluster', username: 'acme', password: acme.operatorToken })
+    const client = await connect(b.mqttUrl, { clientId: 'acme:cluster', username: 'acme', password: acme.operatorToken })
     const received: Array<{ topic: string, id: number }> = []
     client.on('message', (topic, payload) => received.push({ topic, id: (JSON.parse(payload.toString()) as { id: number }).id }))
     await client.subscribeAsync('tenants/acme/events/#', { qos: 1 })

@@ -38,8 +38,8 @@ describe('MQTT event topics for integrations', () => {
   afterAll(async () => { await node?.close() })
 
   it('an operator integration subscribed to tenants/<slug>/events/# receives stored events at QoS 1', async () => {
-    const mine = await integration(node, acme, 'int_x')
-    const theirs = await integration(node, globex, 'int_y')
+    const mine = await integration(node, acme, 'acme:x')
+    const theirs = await integration(node, globex, 'globex:y')
     const [arrived] = await produce(node, [ruleEvent(acme.tenant.id, 'arrived', { deviceId: acme.devices[0]!.id, payload: { stop: { seq: 0 } } })])
     await until(() => mine.received.length === 1, 'the arrived event')
     expect(mine.received[0]).toEqual({

@@ -24,7 +24,7 @@ describe('simulator → ReTrack', () => {
     await createTenantWithAdmin(node.server.db.prisma, { slug: 'simx', admin: { email: 'admin@simx.test', password: PASSWORD } })
     const { accessToken } = await nodeApi(node)<{ accessToken: string }>('POST', '/api/v1/auth/login', null, { email: 'admin@simx.test', password: PASSWORD })
     // an integration watching the devices' status topics sees the Last Wills the broker publishes
-    watcher = await connect(node.mqttUrl, { clientId: 'int_simx_watch', username: 'simx', password: accessToken })
+    watcher = await connect(node.mqttUrl, { clientId: 'simx:watch', username: 'simx', password: accessToken })
     watcher.on('message', (_topic, payload) => { if (payload.toString().includes('offline')) wills.push(payload.toString()) })
     await watcher.subscribeAsync('tenants/simx/devices/+/status', { qos: 1 })
     const config = parseConfig([

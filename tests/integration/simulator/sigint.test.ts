@@ -19,7 +19,7 @@ describe('simulator stopped with SIGINT', () => {
   beforeAll(async () => {
     node = await startNode({}, { postgres: postgresAvailable() })
     acme = await provision(node, 'acme', 3)
-    watcher = await connect(node.mqttUrl, { clientId: 'int_watch', username: 'acme', password: acme.operatorToken })
+    watcher = await connect(node.mqttUrl, { clientId: 'acme:watch', username: 'acme', password: acme.operatorToken })
     watcher.on('message', (_t, payload) => status.push(payload.toString()))
     await watcher.subscribeAsync('tenants/acme/devices/+/status', { qos: 1 })
   })
