@@ -30,7 +30,14 @@ export interface DeviceEvent {
 export interface Decoded<T> {
   items: T[]
   rejections: Rejection[]
+  /** the payload was a JSON array: positions in it are reported with each drop or rejection */
+  batch: boolean
+  /** for each item, its position in the payload (rejected elements leave gaps) */
+  indices: number[]
 }
+
+/** 1970 to the end of 9999: what every reader of the time (PostgreSQL, ISO 8601 in the API) can hold. */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 
 const ajv = new Ajv({ allErrors: false, strict: false })
 const validateReading = ajv.compile<Reading>(readingSchema)
@@ -57,14 +64,13 @@ function decodeList<P extends { ts: number | string }, T>(
   payload: Buffer, maxBatch: number, validate: ValidateFunction<P>, nested: boolean, build: (p: P, ts: number) => T,
 ): Decoded<T> {
   const parsed = parse(payload)
-  if (!parsed.ok) return { items: [], rejections: [parsed.rejection] }
+  if (!parsed.ok) return { items: [], rejections: [parsed.rejection], batch: false, indices: [] }
   const batch = Array.isArray(parsed.value)
   const list: unknown[] = batch ? parsed.value as unknown[] : [parsed.value]
-  if (list.length === 0) return { items: [], rejections: [{ code: 'EMPTY_BATCH', reason: 'empty batch' }] }
-  if (list.length > maxBatch) {
-    return { items: [], rejections: [{ code: 'BATCH_TOO_LARGE', reason: `batch of ${list.length} exceeds the limit of ${maxBatch}` }] }
-  }
-  const out: Decoded<T> = { items: [], rejections: [] }
+  const refused = (rejection: Rejection): Decoded<T> => ({ items: [], rejections: [rejection], batch, indices: [] })
+  if (list.length === 0) return refused({ code: 'EMPTY_BATCH', reason: 'empty batch' })
+  if (list.length > maxBatch) return refused({ code: 'BATCH_TOO_LARGE', reason: `batch of ${list.length} exceeds the limit of ${maxBatch}` })
+  const out: Decoded<T> = { items: [], rejections: [], batch, indices: [] }
   list.forEach((element, i) => {
     const at = batch ? { index: i } : {}
     if (!validate(element)) return out.rejections.push({ code: 'SCHEMA', reason: describe(validate), ...at })
@@ -72,7 +78,9 @@ function decodeList<P extends { ts: number | string }, T>(
     if (problem) return out.rejections.push({ code: 'SCHEMA', reason: `${problem.path || '(root)'} ${problem.reason}`, ...at })
     const ts = eventTimeMs(element.ts)
     if (!Number.isFinite(ts)) return out.rejections.push({ code: 'BAD_TIME', reason: `ts ${JSON.stringify(element.ts)} is not epoch ms or ISO 8601`, ...at })
+    if (ts < 0 || ts > LATEST_MS) return out.rejections.push({ code: 'BAD_TIME', reason: `ts ${JSON.stringify(element.ts)} is outside 1970–9999`, ...at })
     out.items.push(build(element, ts))
+    out.indices.push(i)
   })
   return out
 }

@@ -66,13 +66,12 @@ export class Ingestor {
     const receivedAt = this.now()
     const decoded = decodeTelemetry(payload, who.tenantId, who.deviceId, receivedAt, this.deps.settings.maxBatch)
     const outcome: IngestOutcome = { accepted: 0, duplicates: 0, dropped: [], rejected: decoded.rejections }
-    const batch = decoded.items.length > 1 || payload[0] === 0x5b /* [ */
     const kept: Fix[] = []
     decoded.items.forEach((fix, i) => {
       for (const stage of statelessStages) {
         const r = stage.check(fix, receivedAt, this.deps.settings)
         if (!r.ok) {
-          outcome.dropped.push({ ...(batch ? { index: i } : {}), reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) })
+          outcome.dropped.push({ ...(decoded.batch ? { index: decoded.indices[i]! } : {}), reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) })
           this.deps.metrics.readingsDropped.inc({ reason: r.reason })
           return
         }

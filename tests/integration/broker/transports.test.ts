@@ -46,8 +46,8 @@ describe('transports and presence', () => {
   })
 
   describe('HTTPS ingestion', () => {
-    const post = (url: string, authorization: string | undefined, payload: string) =>
-      node.server.app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } })
+    const post = (url: string, authorization: string | undefined, payload: string, contentType: string | null = 'application/json') =>
+      node.server.app.inject({ method: 'POST', url, payload, headers: { ...(contentType ? { 'content-type': contentType } : {}), ...(authorization ? { authorization } : {}) } })
 
     it('accepts a batch with a device token, reports duplicates on a resend', async () => {
       const device = acme.devices[2]!
@@ -66,6 +66,39 @@ describe('transports and presence', () => {
       const res = await post('/api/v1/ingest/telemetry', basic, JSON.stringify([{ ts: Date.now(), lat: 1, lon: 1 }, { ts: Date.now(), lat: 0, lon: 0 }, { ts: Date.now(), lat: 'x', lon: 1 }]))
       expect(res.statusCode).toBe(202)
       expect(res.json()).toMatchObject({ accepted: 1, dropped: [{ index: 1, reason: 'null_island' }], rejected: [{ index: 2, code: 'SCHEMA' }] })
+      // a rejected element before a dropped one does not shift the dropped one's index
+      const shifted = await post('/api/v1/ingest/telemetry', basic, JSON.stringify([{ lat: 1 }, { ts: Date.now(), lat: 0, lon: 0 }]))
+      expect(shifted.json()).toMatchObject({ dropped: [{ index: 1, reason: 'null_island' }], rejected: [{ index: 0, code: 'SCHEMA' }] })
+    })
+
+    it('reads the body as the same bytes whatever the content type says, and the auth scheme in any case', async () => {
+      const device = acme.devices[3]!
+      const basic = `basic ${Buffer.from(`${device.id}:${device.secret}`).toString('base64')}`
+      const ok = await post('/api/v1/ingest/telemetry', basic, JSON.stringify({ ts: Date.now() - 500, lat: 52, lon: 4 }), 'text/plain')
+      expect(ok.statusCode).toBe(202)
+      expect(ok.json()).toMatchObject({ accepted: 1 })
+      // a rejected element of a text/plain body is dead-lettered with its bytes, like any other
+      const bad = await post('/api/v1/ingest/telemetry', basic, '{"lat":1}', null)
+      expect(bad.statusCode).toBe(400)
+      expect(bad.json()).toMatchObject({ code: 'SCHEMA' })
+      const batch = await post('/api/v1/ingest/telemetry', basic, ' [{"ts":1,"lat":0,"lon":0}]', 'text/plain; charset=utf-8')
+      expect(batch.json()).toMatchObject({ dropped: [{ index: 0 }] })
+      const letters = await node.server.db.pool.query<{ payload: Buffer }>(`select payload from dead_letters where device_id = $1 and code = 'SCHEMA' order by id desc limit 1`, [device.id])
+      expect(letters.rows[0]!.payload.toString()).toBe('{"lat":1}')
+      // the MQTT size limit holds for every content type
+      const huge = await post('/api/v1/ingest/telemetry', basic, `[${'{"ts":1,"lat":1,"lon":1},'.repeat(11_000)}{"ts":1,"lat":1,"lon":1}]`, 'text/plain')
+      expect(huge.statusCode).toBe(413)
+    })
+
+    it('refuses device events at times no reader could hold', async () => {
+      const device = acme.devices[3]!
+      const basic = `Basic ${Buffer.from(`${device.id}:${device.secret}`).toString('base64')}`
+      for (const ts of [253402300800000, '0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) {
+        const res = await post('/api/v1/ingest/events', basic, JSON.stringify({ ts, type: 'sos' }))
+        expect(res.statusCode, String(ts)).toBe(400)
+        expect(res.json()).toMatchObject({ code: 'BAD_TIME' })
+      }
+      expect((await post('/api/v1/ingest/events', basic, JSON.stringify({ ts: '9999-12-31T23:59:59Z', type: 'sos' }))).statusCode).toBe(202)
     })
 
     it('refuses a user token (403), wrong credentials (401), and malformed JSON (400, dead-lettered)', async () => {

@@ -27,6 +27,9 @@ describe('decodeTelemetry', () => {
     { name: 'nested attrs', payload: { ts: 1, lat: 1, lon: 1, attrs: { temp: { c: 4 } } }, code: 'SCHEMA' },
     { name: 'ts in words', payload: { ts: 'last tuesday', lat: 1, lon: 1 }, code: 'BAD_TIME' },
     { name: 'date without time', payload: { ts: '2025-11-28', lat: 1, lon: 1 }, code: 'BAD_TIME' },
+    { name: 'year 0000', payload: { ts: '0000-01-01T00:00:00Z', lat: 1, lon: 1 }, code: 'BAD_TIME' },
+    { name: 'before 1970', payload: { ts: '1969-07-20T20:17:00Z', lat: 1, lon: 1 }, code: 'BAD_TIME' },
+    { name: 'year 10000 in ms', payload: { ts: 253402300800000, lat: 1, lon: 1 }, code: 'BAD_TIME' },
     { name: 'empty array', payload: [], code: 'EMPTY_BATCH' },
   ])('rejects $name as $code with a reason', ({ payload, code }) => {
     const { items, rejections } = decode(payload)
@@ -39,6 +42,13 @@ describe('decodeTelemetry', () => {
     const { items, rejections } = decode([{ ts: 1, lat: 1, lon: 1 }, { ts: 2, lat: 'x', lon: 1 }, { ts: 3, lat: 3, lon: 3 }])
     expect(items.map((i) => i.ts)).toEqual([1, 3])
     expect(rejections).toEqual([{ code: 'SCHEMA', reason: '/lat must be number', index: 1 }])
+  })
+
+  it('says where each item was in the payload, and whether it was a batch', () => {
+    expect(decode([{ ts: 1, lat: 'x', lon: 1 }, { ts: 2, lat: 2, lon: 2 }, { ts: 3, lat: 'y', lon: 1 }, { ts: 4, lat: 4, lon: 4 }]))
+      .toMatchObject({ batch: true, indices: [1, 3] })
+    expect(decode(' [{"ts":1,"lat":1,"lon":1}]')).toMatchObject({ batch: true, indices: [0] })
+    expect(decode({ ts: 1, lat: 1, lon: 1 })).toMatchObject({ batch: false, indices: [0] })
   })
 
   it('refuses a batch over the limit as a whole', () => {

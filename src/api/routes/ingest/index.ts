@@ -22,21 +22,26 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const ingest = ctx.ingest
   if (!ingest) return
-  // the ingestor validates against the contract's schemas itself, from the raw bytes
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: ctx.config.MQTT_MAX_PAYLOAD_BYTES }, (_req, body, done) => done(null, body))
+  // the ingestor validates against the contract's schemas itself, from the raw bytes, whatever the
+  // device calls them (application/json, text/plain, none): the same bytes as over MQTT, the same
+  // size limit. Fastify's own parsers would hand on a string or an object instead.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: ctx.config.MQTT_MAX_PAYLOAD_BYTES }, (_req, body, done) => done(null, body))
 
   async function device(request: FastifyRequest): Promise<DeviceIdentity> {
     const header = request.headers.authorization ?? ''
     let deviceId: string
     let check: (record: { secretHash: string, secretVersion: number }) => boolean
-    if (header.startsWith('Basic ')) {
+    // auth scheme names are case-insensitive (RFC 9110 §11.1)
+    const scheme = header.slice(0, header.indexOf(' ') + 1).toLowerCase()
+    if (scheme === 'basic ') {
       const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8')
       const colon = decoded.indexOf(':')
       if (colon < 1) throw unauthorized('Basic credentials must be deviceId:secret')
       deviceId = decoded.slice(0, colon)
       const secret = decoded.slice(colon + 1)
       check = (r) => deviceSecretMatches(secret, r.secretHash)
-    } else if (header.startsWith('Bearer ')) {
+    } else if (scheme === 'bearer ') {
       let claims
       try { claims = ctx.tokens.verify(header.slice(7)) } catch { throw unauthorized('invalid or expired token') }
       if (claims.typ !== 'device') throw new AppError(403, 'FORBIDDEN', 'ingestion takes device credentials, not a user token')
