@@ -81,8 +81,8 @@ export const ConfigSchema = Type.Object({
   EXTERNAL_BROKER_URL: Opt(Str('consume device topics from this broker (mqtt://…) instead of, or beside, the embedded one')),
   EXTERNAL_BROKER_USERNAME: Opt(Str('username for the external broker')),
   EXTERNAL_BROKER_PASSWORD: Opt(Str('password for the external broker')),
-  EXTERNAL_BROKER_SHARE_GROUP: Str('shared-subscription group name used on the external broker'),
-  EXTERNAL_BROKER_CLIENT_ID: Opt(Str('client id on the external broker (default retrack-<hostname>-<pid>); keep it stable for a persistent session')),
+  EXTERNAL_BROKER_SHARE_GROUP: Str('shared-subscription group name used on the external broker (letters, digits, _ . -)', { pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  EXTERNAL_BROKER_CLIENT_ID: Opt(Str('client id on the external broker (default retrack-<hostname>, with the worker slot under WORKERS); must stay the same across restarts: the broker keeps a session per client id', { pattern: '^[A-Za-z0-9_.:-]{1,128}$' })),
   EMBEDDED_BROKER: Bool('run the embedded Aedes broker'),
 
   SHUTDOWN_TIMEOUT_MS: Int('longest a graceful shutdown may take before the process exits anyway', 100),

@@ -75,6 +75,18 @@ function redisConnected(redis: Redis, url: string, ms: number): Promise<void> {
   })
 }
 
+/**
+ * Commands go out on every broker a device may be connected to: the embedded one and the external
+ * one (a device subscribes on the one it uses; the other has no subscriber for its topic).
+ */
+function commandSender(broker: MqttBroker | null, external: ExternalConsumer | null) {
+  return async (tenant: string, deviceId: string, command: object): Promise<void> => {
+    const topic = deviceTopic(tenant, deviceId, 'commands')
+    const payload = JSON.stringify(command)
+    await Promise.all([broker?.publish(topic, payload, 1), external?.publish(topic, payload, 1)])
+  }
+}
+
 /** A listen error as an operator reads it: the setting, the address, what is wrong. */
 function listenError(err: unknown, setting: string, hostSetting: string, host: string, port: number): Error {
   const code = (err as NodeJS.ErrnoException).code
@@ -184,8 +196,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       }, (tenantId) => slugs.of(tenantId), log))
     }
 
+    let external: ExternalConsumer | null = null
     if (config.EXTERNAL_BROKER_URL) {
-      const consumer = new ExternalConsumer({
+      const consumer = external = new ExternalConsumer({
         url: config.EXTERNAL_BROKER_URL, username: config.EXTERNAL_BROKER_USERNAME, password: config.EXTERNAL_BROKER_PASSWORD,
         clientId: config.EXTERNAL_BROKER_CLIENT_ID, shareGroup: config.EXTERNAL_BROKER_SHARE_GROUP,
       }, { ingestor: ingestion.ingestor, directory, deadLetters: ingestion.writers.deadLetters, metrics, log })
@@ -222,9 +235,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       } },
       ingest: { ingestor: ingestion.ingestor, directory },
       live, state,
-      ...(broker ? { commands: { send: (tenant: string, deviceId: string, command: object) => broker.publish(deviceTopic(tenant, deviceId, 'commands'), JSON.stringify(command), 1) } } : {}),
+      ...(broker || external ? { commands: { send: commandSender(broker, external) } } : {}),
       readiness: () => ({
         broker: broker ? !broker.aedes.closed : true,
+        ...(external ? { externalBroker: external.isConnected } : {}),
         ...(redis ? { redis: redis.status === 'ready' && redis.ping().then(() => true) } : {}),
       }),
     }, { jwtSecret: secret })

@@ -38,8 +38,10 @@ export function runSupervisor(config: Config, log: Logger): void {
   let stopping = false
   let up = false
 
-  const fork = (): Promise<WorkerReady> => new Promise((resolve, reject) => {
-    const worker = cluster.fork()
+  // each worker has a slot (0 … WORKERS-1) that its replacement takes over: what a worker names after
+  // itself outside this host (its session on an external broker) stays the same across restarts
+  const fork = (slot: number): Promise<WorkerReady> => new Promise((resolve, reject) => {
+    const worker = cluster.fork({ RETRACK_WORKER_SLOT: String(slot) })
     workers.add(worker)
     let ready = false
     worker.on('message', (m: unknown) => {
@@ -58,7 +60,7 @@ export function runSupervisor(config: Config, log: Logger): void {
       restarts.push(Date.now())
       while (restarts.length > 0 && restarts[0]! < Date.now() - RESTART_WINDOW_MS) restarts.shift()
       if (restarts.length > MAX_RESTARTS) { log.fatal({ restarts: restarts.length }, 'workers keep dying; stopping the node'); stop(1); return }
-      setTimeout(() => { if (!stopping) fork().catch((err: unknown) => log.error({ err }, 'a replacement worker failed to start')) }, RESTART_DELAY_MS)
+      setTimeout(() => { if (!stopping) fork(slot).catch((err: unknown) => log.error({ err }, 'a replacement worker failed to start')) }, RESTART_DELAY_MS)
     })
   })
 
@@ -96,7 +98,7 @@ export function runSupervisor(config: Config, log: Logger): void {
   void (async () => {
     let first: WorkerReady | null = null
     for (let i = 0; i < config.WORKERS && !stopping; i++) {
-      const ready = await fork()
+      const ready = await fork(i)
       first ??= ready
     }
     if (!first || stopping) return

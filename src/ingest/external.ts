@@ -2,7 +2,8 @@
 // an mqtt.js client in a shared subscription, so several nodes split the stream and each message is
 // processed by one of them. The external broker authenticates devices (see mosquitto/); ReTrack
 // still checks that the device exists, is enabled and belongs to the tenant in the topic.
-// A QoS 1 message is acknowledged to the external broker only after its durable write.
+// A QoS 1 message is acknowledged to the external broker only after its durable write. The same
+// connection sends commands to the devices there, and a device's status topic is its presence.
 import os from 'node:os'
 import mqtt, { type MqttClient } from 'mqtt'
 import { parseDeviceTopic } from '../contracts/topics.js'
@@ -18,6 +19,8 @@ export interface ExternalConsumerOptions {
   password?: string | undefined
   clientId?: string | undefined
   shareGroup: string
+  /** how long start() waits for the first connection (EXTERNAL_START_TIMEOUT_MS) */
+  startTimeoutMs?: number
 }
 
 export interface ExternalConsumerDeps {
@@ -29,6 +32,21 @@ export interface ExternalConsumerDeps {
 }
 
 const channels = ['telemetry', 'events', 'status'] as const
+/** how long start-up waits for the external broker before it gives up (the orchestrator restarts the node) */
+export const EXTERNAL_START_TIMEOUT_MS = 5000
+/** the status channel's connection, for presence: a device on the external broker has no connection of ours */
+export const EXTERNAL_CONNECTION = 'external'
+
+/**
+ * The client id when none is configured: the same after every restart of this node (and of each of
+ * its workers), because the broker keeps the session, and our share of the group's messages, per
+ * client id: a name that changed with the pid would leave a session behind at every restart,
+ * still taking its share of the messages until it expired, and those would never be processed.
+ */
+export function defaultExternalClientId(): string {
+  const slot = process.env['RETRACK_WORKER_SLOT']
+  return `retrack-${os.hostname()}${slot ? `-w${slot}` : ''}`
+}
 
 export class ExternalConsumer {
   private client: MqttClient | null = null
@@ -39,7 +57,7 @@ export class ExternalConsumer {
     const { url, username, password, shareGroup } = this.options
     const log = this.deps.log.child({ component: 'external-broker' })
     const client = mqtt.connect(url, {
-      clientId: this.options.clientId ?? `retrack-${os.hostname()}-${process.pid}`,
+      clientId: this.options.clientId ?? defaultExternalClientId(),
       // MQTT 5: mqtt.js lets the application decide when to PUBACK only on v5, and shared
       // subscriptions are part of v5. The session outlives a reconnect, so the broker keeps our
       // share of unacknowledged messages meanwhile.
@@ -65,13 +83,41 @@ export class ExternalConsumer {
       // subscribe on every connect: a broker that lost our session must learn the subscription again
       const topics = channels.map((c) => `$share/${shareGroup}/tenants/+/devices/+/${c}`)
       client.subscribe(topics, { qos: 1 }, (err, granted) => {
-        if (err || granted?.some((g) => g.qos === 128)) log.error({ err, granted }, 'external broker refused the shared subscription')
+        // a SUBACK reason code of 0x80 or more is a refusal (MQTT 5: 0x87 not authorized, 0x8F topic filter invalid, …)
+        if (err || granted?.some((g) => g.qos >= 0x80)) log.error({ err, granted }, 'external broker refused the shared subscription')
       })
     })
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve())
-      client.once('error', reject)
+    await this.connected(client, url, this.options.startTimeoutMs ?? EXTERNAL_START_TIMEOUT_MS)
+  }
+
+  /** Resolves on the first CONNACK; after `ms` without one, stops and rejects naming the setting (never its value). */
+  private connected(client: MqttClient, url: string, ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let last: Error | null = null
+      const onError = (err: Error) => { last = err }
+      const timer = setTimeout(() => {
+        client.off('error', onError)
+        client.end(true)
+        this.client = null
+        reject(new Error(`EXTERNAL_BROKER_URL: the broker at ${hostOf(url)} did not accept a connection within ${ms / 1000} s${last ? ` (${last.message})` : ''}`))
+      }, ms)
+      client.on('error', onError)
+      client.once('connect', () => { clearTimeout(timer); client.off('error', onError); resolve() })
     })
+  }
+
+  /** Whether the connection to the external broker is up (readiness). */
+  get isConnected(): boolean { return this.client?.connected ?? false }
+
+  /**
+   * Publishes a command to a device on the external broker. While the connection is down the client
+   * queues it and sends it on reconnect: the caller is not kept waiting for that.
+   */
+  async publish(topic: string, payload: string, qos: 0 | 1): Promise<void> {
+    const client = this.client
+    if (!client) throw new Error('not connected to the external broker')
+    if (client.connected) { await client.publishAsync(topic, payload, { qos }); return }
+    client.publish(topic, payload, { qos }, (err) => { if (err) this.deps.log.warn({ err: err.message, topic }, 'a queued command was not delivered to the external broker') })
   }
 
   private async handle(topic: string, payload: Buffer): Promise<void> {
@@ -81,7 +127,7 @@ export class ExternalConsumer {
     if (!device || !device.enabled || device.tenantSlug !== parsed.tenant) {
       this.deps.metrics.deadLetters.inc({ code: 'UNKNOWN_DEVICE' })
       await this.deps.deadLetters.write([{
-        tenantId: device?.tenantSlug === parsed.tenant ? device.tenantId : null, deviceId: null, topic, code: 'UNKNOWN_DEVICE',
+        tenantId: device?.tenantSlug === parsed.tenant ? device.tenantId : null, deviceId: device?.tenantSlug === parsed.tenant ? device.id : null, topic, code: 'UNKNOWN_DEVICE',
         reason: !device ? 'no such device' : !device.enabled ? 'device disabled' : 'device belongs to another tenant', payload,
       }])
       return
@@ -89,13 +135,18 @@ export class ExternalConsumer {
     const who: DeviceIdentity = { tenantId: device.tenantId, tenantSlug: device.tenantSlug, deviceId: device.id, vehicleId: device.vehicleId }
     if (parsed.channel === 'telemetry') await this.deps.ingestor.telemetry(who, topic, payload, 'external')
     else if (parsed.channel === 'events') await this.deps.ingestor.events(who, topic, payload, 'external')
-    else await this.deps.ingestor.status(who, topic, payload)
+    // the device's connection is the broker's, not ours: its status messages (and its Last Will) are its presence
+    else await this.deps.ingestor.status({ ...who, connection: EXTERNAL_CONNECTION }, topic, payload)
   }
 
   async stop(): Promise<void> {
     await this.client?.endAsync()
     this.client = null
   }
+}
+
+function hostOf(url: string): string {
+  try { const u = new URL(url); return `${u.hostname}:${u.port || (['mqtts:', 'ssl:', 'tls:'].includes(u.protocol) ? '8883' : '1883')}` } catch { return 'its host' }
 }
 
 function redact(url: string): string {

@@ -1,9 +1,10 @@
 // External broker mode against the real Mosquitto on this machine: devices publish to Mosquitto,
-// two ReTrack nodes share the subscription, and each reading is stored exactly once.
+// two ReTrack nodes share the subscription, and each reading is stored exactly once; commands go
+// out through Mosquitto, and a device's status topic there is its presence.
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import mqtt from 'mqtt'
-import { eventually, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
+import { eventually, nodeApi, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
 import { createPostgresDatabase } from '../../helpers/databases.js'
 import { mosquittoPub } from '../../helpers/mosquitto-clients.js'
 
@@ -53,5 +54,43 @@ describe.runIf(services().mosquitto && postgresAvailable())('external broker mod
     await eventually(async () => await count(device.id) === 1, 10_000, 'reading via mosquitto_pub')
     await mosquittoPub(port, { id: `${slug}-cli2`, user: 'x', pass: 'x', topic: `tenants/${slug}/devices/dev_nobody_here/telemetry`, message: '{}' })
     await eventually(async () => (await a.server.db.pool.query<{ n: number }>(`select count(*)::int n from dead_letters where code = 'UNKNOWN_DEVICE' and topic like $1`, [`tenants/${slug}/%`])).rows[0]!.n === 1, 10_000, 'dead letter')
+  })
+})
+
+// one node: presence lives in each node's memory here (no Redis), so the status messages must reach the node asked
+describe.runIf(services().mosquitto && postgresAvailable())('a device on the external broker (one node)', () => {
+  let node: TestNode
+  let acme: Provisioned
+  const slug = `exd${randomBytes(3).toString('hex')}`
+
+  beforeAll(async () => {
+    node = await startNode({
+      EXTERNAL_BROKER_URL: services().mosquittoUrl, EXTERNAL_BROKER_SHARE_GROUP: `retrack-test-${slug}`, EXTERNAL_BROKER_CLIENT_ID: `retrack-test-${slug}`,
+      EMBEDDED_BROKER: false,
+    }, { postgres: true })
+    acme = await provision(node, slug, 1)
+  })
+  afterAll(async () => { await node?.close() })
+
+  it('gets commands through Mosquitto; its status there is its presence; /ready names the broker', async () => {
+    const device = acme.devices[0]!
+    const api = nodeApi(node)
+    const onMosquitto = await mqtt.connectAsync(services().mosquittoUrl, {
+      clientId: `${slug}-dev`, protocolVersion: 4, will: { topic: `tenants/${slug}/devices/${device.id}/status`, payload: Buffer.from('offline'), qos: 1, retain: false },
+    })
+    await onMosquitto.subscribeAsync(`tenants/${slug}/devices/${device.id}/commands`, { qos: 1 })
+    const received = new Promise<Record<string, unknown>>((resolve) => onMosquitto.once('message', (_t, payload) => resolve(JSON.parse(payload.toString()) as Record<string, unknown>)))
+    const sent = await api<{ id: string }>('POST', `/api/v1/devices/${device.id}/commands`, acme.operatorToken, { type: 'reboot' })
+    expect(await received).toMatchObject({ id: sent.id, type: 'reboot' })
+
+    const online = async () => (await api<{ presence: { online: boolean } }>('GET', `/api/v1/devices/${device.id}`, acme.operatorToken)).presence.online
+    expect(await online()).toBe(false)
+    await onMosquitto.publishAsync(`tenants/${slug}/devices/${device.id}/status`, 'online', { qos: 1 })
+    await eventually(online, 10_000, 'online after its status said so')
+    onMosquitto.stream.destroy() // gone without a DISCONNECT: Mosquitto publishes the Last Will
+    await eventually(async () => !await online(), 10_000, 'offline after its Last Will')
+
+    const ready = await fetch(`${node.http}/ready`)
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { externalBroker: true } })
   })
 })

@@ -20,6 +20,7 @@ describe('an invalid configuration stops the start before anything runs (exit 78
     ['DATABASE_URL of another database', { DATABASE_URL: `mysql://u:${SECRET}@127.0.0.1/retrack` }, /DATABASE_URL: must start with postgres:\/\//],
     ['half a TLS configuration', { MQTT_TLS_KEY: '/etc/hostname' }, /MQTT_TLS_CERT and MQTT_TLS_KEY/],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL: must be one of fatal, error/],
+    ['a share group that is a topic path', { EXTERNAL_BROKER_URL: 'mqtt://127.0.0.1:1', EXTERNAL_BROKER_SHARE_GROUP: 'ia/audit' }, /EXTERNAL_BROKER_SHARE_GROUP: must match pattern/],
   ])('%s', async (_name, env, message) => {
     const ended = await run('src/main.ts', env, [], 30_000)
     expect(ended.out).toMatch(message)
@@ -63,6 +64,16 @@ describe('the embedded database is held by another running instance', () => {
       rmSync(dir, { recursive: true, force: true })
     }
   }, 90_000)
+})
+
+describe('the external broker unreachable at start', () => {
+  it('a structured message naming EXTERNAL_BROKER_URL (not its password), exit 1', async () => {
+    const ended = await run('src/main.ts', { EXTERNAL_BROKER_URL: `mqtt://retrack:${SECRET}@127.0.0.1:1` }, [], 40_000)
+    expect(ended.code, ended.out).toBe(1)
+    const fatal = logLines(ended.out).find((l) => l['level'] === 60)
+    expect(fatal?.['msg']).toMatch(/^ReTrack failed to start: EXTERNAL_BROKER_URL: the broker at 127\.0\.0\.1:1 did not accept a connection within 5 s \(connect ECONNREFUSED/)
+    expect(ended.out).not.toContain(SECRET)
+  })
 })
 
 describe('Redis unreachable at start', () => {
