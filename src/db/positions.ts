@@ -8,10 +8,10 @@ import type { Fix } from '../contracts/payloads.js'
 // The rows travel as one JSON array that PostgreSQL unpacks itself: cheaper for Node than a dozen
 // escaped array parameters (pg's array serializer showed up in the ingest profile).
 const insertSql = `
-INSERT INTO positions (tenant_id, device_id, ts, lat, lon, speed, heading, alt, accuracy, battery, seq, attrs)
-SELECT t, d, to_timestamp(ms / 1000.0), la, lo, sp, hd, al, ac, ba, sq, at
+INSERT INTO positions (tenant_id, device_id, ts, received_at, lat, lon, speed, heading, alt, accuracy, battery, seq, attrs)
+SELECT t, d, to_timestamp(ms / 1000.0), to_timestamp(rc / 1000.0), la, lo, sp, hd, al, ac, ba, sq, at
 FROM json_to_recordset($1::json)
-  AS r(t uuid, d text, ms float8, la float8, lo float8, sp float8, hd float8, al float8, ac float8, ba float8, sq int8, at jsonb)
+  AS r(t uuid, d text, ms float8, rc float8, la float8, lo float8, sp float8, hd float8, al float8, ac float8, ba float8, sq int8, at jsonb)
 ON CONFLICT (device_id, ts) DO NOTHING
 RETURNING device_id, (extract(epoch from ts) * 1000)::int8 AS ms`
 
@@ -20,7 +20,8 @@ const key = (deviceId: string, ts: number) => `${deviceId}\u0000${ts}`
 /** Inserts the fixes; result i is true when fix i was new (not already stored, not repeated earlier in the batch). */
 export async function insertPositions(pool: pg.Pool, fixes: Fix[]): Promise<boolean[]> {
   const rows = JSON.stringify(fixes.map((f) => ({
-    t: f.tenantId, d: f.deviceId, ms: f.ts, la: f.lat, lo: f.lon, sp: f.speed, hd: f.heading, al: f.alt, ac: f.accuracy, ba: f.battery, sq: f.seq, at: f.attrs,
+    // received_at is when the reading reached us (as in the asset state), not when its batch was written
+    t: f.tenantId, d: f.deviceId, ms: f.ts, rc: f.receivedAt, la: f.lat, lo: f.lon, sp: f.speed, hd: f.heading, al: f.alt, ac: f.accuracy, ba: f.battery, sq: f.seq, at: f.attrs,
   })))
   const { rows: inserted } = await pool.query<{ device_id: string, ms: number }>(insertSql, [rows])
   const fresh = new Set(inserted.map((r) => key(r.device_id, r.ms)))
