@@ -93,10 +93,11 @@ export const commandSchema = {
   description: 'server to device on tenants/{tenant}/devices/{device}/commands',
   type: 'object',
   required: ['id', 'type', 'ts'],
+  additionalProperties: false,
   properties: {
-    id: { type: 'string' },
-    type: { type: 'string' },
-    ts: { type: 'integer' },
+    id: { type: 'string', minLength: 1, maxLength: 64 },
+    type: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,47}$', description: 'e.g. set_interval, reboot' },
+    ts: { type: 'integer', minimum: 0, maximum: 8.64e15, description: 'when it was sent, epoch ms' },
     data: { type: 'object' },
   },
 } as const

@@ -102,6 +102,35 @@ describe('MQTT topic ACL', () => {
     await integration.endAsync()
   })
 
+  it('an integration\'s command reaches the device when it matches command.json, and closes the integration when not', async () => {
+    const device = await connect(node.mqttUrl, deviceOptions('beta', beta.devices[0]!))
+    const topic = `tenants/beta/devices/${beta.devices[0]!.id}/commands`
+    await device.subscribeAsync(topic, { qos: 1 })
+    const received: string[] = []
+    device.on('message', (_t, payload) => received.push(payload.toString()))
+    const integration = await connect(node.mqttUrl, { clientId: 'beta:cmd', username: 'beta', password: beta.operatorToken })
+    await integration.publishAsync(topic, JSON.stringify({ id: 'c1', type: 'set_interval', ts: Date.now(), data: { seconds: 60 } }), { qos: 1 })
+    await eventually(() => received.length === 1, 5000, 'the valid command')
+
+    for (const bad of [{ id: 'c2', type: 'Any Thing/#', ts: Date.now() }, { id: 'c3', type: 'reboot', ts: -5 }, { id: 'c4', type: 'reboot', ts: Date.now(), extra: 1 }]) {
+      const sender = await connect(node.mqttUrl, { clientId: 'beta:cmd', username: 'beta', password: beta.operatorToken })
+      const closed = new Promise<void>((resolve) => sender.once('close', () => resolve()))
+      sender.publish(topic, JSON.stringify(bad), { qos: 1 })
+      await closed
+      sender.end(true)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(received.map((r) => (JSON.parse(r) as { id: string }).id)).toEqual(['c1'])
+
+    // and none at all for a disabled device: it could not connect to receive it
+    const api = nodeApi(node)
+    await api('POST', `/api/v1/devices/${beta.devices[0]!.id}/disable`, beta.adminToken)
+    await expect(api('POST', `/api/v1/devices/${beta.devices[0]!.id}/commands`, beta.operatorToken, { type: 'reboot' })).rejects.toThrow(/409.*DEVICE_DISABLED/)
+    await api('POST', `/api/v1/devices/${beta.devices[0]!.id}/enable`, beta.adminToken)
+    integration.end(true)
+    device.end(true)
+  })
+
   describe.runIf(inject('services').mosquittoClients)('with the real mosquitto_sub / mosquitto_pub', () => {
     const base = () => ['-h', '127.0.0.1', '-p', String(node.server.mqttPort), '-i', acme.devices[0]!.id, '-u', 'acme', '-P', acme.devices[0]!.secret]
 

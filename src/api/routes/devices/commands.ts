@@ -24,6 +24,8 @@ const commands: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx 
     if (!ctx.commands) throw new AppError(409, 'NO_BROKER', 'this node runs no MQTT broker')
     const device = await request.db.device.findUnique({ where: { id: request.params.id } })
     if (!device) throw notFound('device')
+    // it cannot connect to receive it: say so rather than queue it for a session that may never come back
+    if (!device.enabled) throw new AppError(409, 'DEVICE_DISABLED', 'this device is disabled: enable it first')
     const command = { id: randomUUID(), type: request.body.type, ts: Date.now(), ...(request.body.data ? { data: request.body.data } : {}) }
     await ctx.commands.send(request.principal.ten, device.id, command)
     return reply.status(202).send({ id: command.id, topic: `tenants/${request.principal.ten}/devices/${device.id}/commands` })
