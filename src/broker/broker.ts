@@ -109,7 +109,11 @@ export class MqttBroker {
     const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => protocols.has('mqtt') ? 'mqtt' : false })
     this.wss = wss
     server.on('upgrade', (request, socket, head) => {
-      if (new URL(request.url ?? '/', 'http://x').pathname !== path) return
+      // nothing else on this server upgrades: an unanswered upgrade would hang the client until its timeout
+      if (new URL(request.url ?? '/', 'http://x').pathname !== path) {
+        socket.end(`HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nMQTT over WebSocket is at ${path}\n`)
+        return
+      }
       wss.handleUpgrade(request, socket, head, (ws) => { this.handle(createWebSocketStream(ws), request) })
     })
   }

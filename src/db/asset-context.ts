@@ -18,10 +18,15 @@ const ACTIVE: ShipmentStatus[] = ['assigned', 'in_transit', 'at_stop', 'exceptio
  * `status = ANY($4::"ShipmentStatus"[])`, not `status::text = ANY($4)`: compared as the enum it is,
  * the condition goes into shipments_tenant_id_status_created_at_idx, so the read touches the
  * tenant's open shipments only instead of every shipment it ever had (delivered ones pile up).
+ * A truck is often given its next trips before it finishes this one: the one under way comes
+ * first, then the one due first (its earliest stop window), then the one planned first (created
+ * first), so the fixes of today's trip never go to tomorrow's shipment.
  */
-const CARRIED_SHIPMENT_SQL = `SELECT id, reference, status, vehicle_id, route, temp_min_c, temp_max_c FROM shipments
+const CARRIED_SHIPMENT_SQL = `SELECT id, reference, status, vehicle_id, route, temp_min_c, temp_max_c FROM shipments s
        WHERE tenant_id = $1 AND status = ANY($4::"ShipmentStatus"[]) AND (device_id = $2 OR ($3::uuid IS NOT NULL AND vehicle_id = $3::uuid))
-       ORDER BY (device_id IS NOT DISTINCT FROM $2) DESC, created_at DESC LIMIT 1`
+       ORDER BY (device_id IS NOT DISTINCT FROM $2) DESC, (status <> 'assigned') DESC,
+         (SELECT min(window_start) FROM stops WHERE stops.tenant_id = s.tenant_id AND stops.shipment_id = s.id) ASC NULLS LAST,
+         created_at ASC, id ASC LIMIT 1`
 
 /** `resolved` is set once `value` has resolved (boxed: a tenant without fences caches null) */
 interface Cached<T> { value: Promise<T>, at: number, refreshing?: boolean, resolved?: { value: T } }

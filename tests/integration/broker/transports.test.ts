@@ -36,6 +36,21 @@ describe('transports and presence', () => {
     expect(await count(device.id)).toBe(1)
   })
 
+  it('a WebSocket upgrade anywhere else is answered 404 at once, not left hanging', async () => {
+    const { request } = await import('node:http')
+    const answer = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: node.server.httpPort, path: '/', headers: {
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      }, timeout: 3000 })
+      req.on('response', (res) => { let body = ''; res.on('data', (c: Buffer) => { body += c.toString() }); res.on('end', () => resolve({ status: res.statusCode ?? 0, body })) })
+      req.on('upgrade', () => reject(new Error('upgraded')))
+      req.on('timeout', () => { req.destroy(); reject(new Error('no answer within 3 s')) })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(answer).toEqual({ status: 404, body: 'MQTT over WebSocket is at /mqtt\n' })
+  })
+
   it.runIf(tls !== null)('MQTT over TLS when a certificate is configured', async () => {
     const port = node.server.broker!.tlsPort!
     const device = acme.devices[1]!

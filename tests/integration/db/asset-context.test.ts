@@ -66,5 +66,30 @@ for (const backend of databaseBackends()) {
       await new Promise((resolve) => setTimeout(resolve, 50)) // the refresh has answered by now
       expect(await reference()).toBe('E')
     })
+
+    it('with several trips given to one truck, follows the one under way, else the one due first, else the one planned first', async () => {
+      const admin = as(app, acme.tokens.admin)
+      const device = (await admin({ method: 'POST', url: '/api/v1/devices', payload: { name: 'busy truck' } })).json<{ device: { id: string } }>().device
+      const truck = { tenantId: acme.id, deviceId: device.id }
+      const fresh = new DbAssetContextLoader(db.pool, new DeviceDirectory(db.pool), silentLog, TTL_MS)
+      const carried = async () => { fresh.invalidate(acme.id, 'plans'); return (await fresh.load(truck)).shipment?.reference }
+      const trip = async (reference: string, windowStart?: string) => {
+        const res = await as(app, acme.tokens.operator)({ method: 'POST', url: '/api/v1/shipments', payload: {
+          reference, deviceId: device.id,
+          stops: [{ type: 'pickup', name: 'P', lat: 48, lon: 2, ...(windowStart ? { windowStart } : {}) }, { type: 'delivery', name: 'D', lat: 48.5, lon: 2.5 }],
+        } })
+        expect(res.statusCode, res.body).toBe(201)
+        return res.json<{ id: string, status: string }>()
+      }
+      const monday = await trip('MON')
+      await trip('TUE')
+      expect(monday.status).toBe('assigned')
+      expect(await carried()).toBe('MON') // planned first, not the last one created
+      const early = await trip('DUE-FIRST', new Date(Date.now() + 3_600_000).toISOString())
+      expect(await carried()).toBe('DUE-FIRST') // an appointment comes before trips without one
+      await db.pool.query(`UPDATE shipments SET status = 'in_transit', started_at = now() WHERE id = (SELECT id FROM shipments WHERE reference = 'TUE' AND tenant_id = $1)`, [acme.id])
+      expect(await carried()).toBe('TUE') // the trip under way wins
+      expect(early.status).toBe('assigned')
+    })
   })
 }
