@@ -31,7 +31,7 @@ export const ConfigSchema = Type.Object({
   MQTT_MAX_BATCH: Int('most readings in one telemetry batch; larger batches are dead-lettered', 1, 100000),
 
   DATABASE_URL: Opt(Str('PostgreSQL URL; when unset ReTrack runs an embedded PGlite database in DATA_DIR')),
-  DATA_DIR: Str('folder for the embedded database and generated secrets'),
+  DATA_DIR: Str('folder for the embedded database, generated secrets and (without REDIS_URL) the asset state snapshot'),
   DB_POOL_MAX: Int('PostgreSQL connections per process', 1, 1000),
   REDIS_URL: Opt(Str('Redis URL: asset state in Redis and the broker clustered over Redis; unset means in-process state')),
   REDIS_KEY_PREFIX: Str('prefix for every Redis key ReTrack writes'),

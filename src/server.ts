@@ -20,6 +20,7 @@ import { buildApp, type App } from './api/app.js'
 import type { Change } from './api/context.js'
 import { LocalBus, RedisBus, type Bus } from './bus/bus.js'
 import { MemoryPresenceStore, MemoryStateStore } from './state/memory.js'
+import { SNAPSHOT_FILE, StateSnapshots } from './state/snapshot.js'
 import { RedisPresenceStore, RedisStateStore, createRedis } from './state/redis.js'
 import type { AssetStateStore, PresenceStore } from './core/ports.js'
 import { assembleIngestion, type IngestionParts } from './ingest/assemble.js'
@@ -141,9 +142,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       presence = new RedisPresenceStore(redis, config.REDIS_KEY_PREFIX)
       bus = new RedisBus(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}bus:`, log)
     } else {
-      state = new MemoryStateStore()
-      presence = new MemoryPresenceStore()
+      const memory = { state: new MemoryStateStore(), presence: new MemoryPresenceStore() }
+      state = memory.state
+      presence = memory.presence
       bus = new LocalBus(log)
+      // kept across restarts in a real data folder (the pipeline has drained by the flush phase)
+      if (!config.DATA_DIR.startsWith('memory://')) {
+        const snapshots = new StateSnapshots(path.resolve(config.DATA_DIR, SNAPSHOT_FILE), memory, log)
+        await snapshots.load()
+        snapshots.start()
+        phases.flush.push(() => snapshots.stop())
+      }
     }
     phases.close.push(() => bus.close(), () => state.close())
     phases.flush.push(() => presence.close())

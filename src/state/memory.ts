@@ -5,8 +5,23 @@ import type { AssetState } from '../core/state.js'
 
 const id = (k: AssetKey) => `${k.tenantId}:${k.deviceId}`
 
+/** One stored state as a snapshot file keeps it (src/state/snapshot.ts). */
+export interface StoredDoc { version: number, ts: number, doc: string }
+
 export class MemoryStateStore implements AssetStateStore {
-  private readonly docs = new Map<string, { version: number, ts: number, doc: string }>()
+  private readonly docs = new Map<string, StoredDoc>()
+  /** writes since the last snapshot (the snapshot skips a store that has not changed) */
+  changes = 0
+
+  /** Every stored state, for a snapshot. */
+  entries(): IterableIterator<[string, StoredDoc]> { return this.docs.entries() }
+
+  /** Puts back what a snapshot kept (at start-up, before any write). */
+  restore(entries: Iterable<[string, StoredDoc]>): number {
+    let n = 0
+    for (const [key, doc] of entries) { this.docs.set(key, doc); n++ }
+    return n
+  }
 
   async get(key: AssetKey): Promise<AssetState | null> {
     const entry = this.docs.get(id(key))
@@ -24,22 +39,47 @@ export class MemoryStateStore implements AssetStateStore {
     const ts = next.lastFix?.ts ?? -1
     if (entry && ts < entry.ts) return 'stale'
     this.docs.set(key, { version: expectedVersion + 1, ts, doc: JSON.stringify({ ...next, version: expectedVersion + 1 }) })
+    this.changes++
     return 'ok'
   }
 
   async close(): Promise<void> {}
 }
 
+/** What a snapshot keeps of a device's presence: not its connection, which a restart ends. */
+export interface StoredPresence { key: AssetKey, lastSeenAt: number | null, lastFixAt: number | null, watched: boolean }
+
 export class MemoryPresenceStore implements PresenceStore {
   private readonly entries = new Map<string, Presence & { key: AssetKey, watched: boolean }>()
+  /** updates since the last snapshot */
+  changes = 0
 
   private entry(key: AssetKey) {
+    this.changes++
     let e = this.entries.get(id(key))
     if (!e) {
       e = { key, online: false, lastSeenAt: null, lastFixAt: null, connection: null, watched: false }
       this.entries.set(id(key), e)
     }
     return e
+  }
+
+  /** Every device's presence, for a snapshot. */
+  stored(): StoredPresence[] {
+    return [...this.entries.values()].map(({ key, lastSeenAt, lastFixAt, watched }) => ({ key, lastSeenAt, lastFixAt, watched }))
+  }
+
+  /**
+   * Puts back what a snapshot kept, every device offline (its connection ended with the process):
+   * one still watched and not back within OFFLINE_AFTER_S is reported offline by the sweep.
+   */
+  restore(stored: Iterable<StoredPresence>): number {
+    let n = 0
+    for (const { key, lastSeenAt, lastFixAt, watched } of stored) {
+      this.entries.set(id(key), { key, online: false, connection: null, lastSeenAt, lastFixAt, watched })
+      n++
+    }
+    return n
   }
 
   async connected(key: AssetKey, connection: string, at: number): Promise<void> {
@@ -78,6 +118,7 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async settle(keys: AssetKey[]): Promise<void> {
+    this.changes++
     for (const k of keys) {
       const e = this.entries.get(id(k))
       if (e) e.watched = false
