@@ -28,7 +28,13 @@ export async function scenario(slug: string, overrides: Partial<Config> = {}): P
   const topic = `tenants/${slug}/devices/${device.id}/telemetry`
   return {
     node, acme, device, client,
-    createShipment: (body) => api('POST', '/api/v1/shipments', acme.operatorToken, { ...body, deviceId: device.id }),
+    // each scenario shipment is the truck's one trip: the earlier ones still open are cancelled first
+    // (a truck with several open trips follows the one under way, src/db/asset-context.ts)
+    async createShipment(body) {
+      const open = await api<{ items: Array<{ id: string }> }>('GET', `/api/v1/shipments?deviceId=${device.id}&status=planned&status=assigned&status=in_transit&status=at_stop&status=exception&limit=500`, acme.operatorToken)
+      for (const { id } of open.items) await api('POST', `/api/v1/shipments/${id}/cancel`, acme.operatorToken, { reason: 'next trip' })
+      return api('POST', '/api/v1/shipments', acme.operatorToken, { ...body, deviceId: device.id })
+    },
     async replay(readings, batch = 50) {
       for (let i = 0; i < readings.length; i += batch) {
         await client.publishAsync(topic, JSON.stringify(readings.slice(i, i + batch)), { qos: 1 })
