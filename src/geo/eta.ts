@@ -143,10 +143,23 @@ export type EtaStatus = 'on_time' | 'at_risk' | 'late' | 'unknown'
  * (waiting is not a delay); a window with only a start uses the start as the deadline. Unknown
  * without an ETA or a window.
  */
-export function etaStatus(etaMs: number | undefined, windowStartMs: number | undefined, windowEndMs: number | undefined, atRiskMarginS: number): EtaStatus {
+const RANK: Record<EtaStatus, number> = { unknown: 0, on_time: 1, at_risk: 2, late: 3 }
+
+/**
+ * A worse status is taken at once; a better one than `previous` only once the ETA is `hysteresisS`
+ * inside the better side of its boundary. An ETA hovering at a boundary would otherwise flip the
+ * status (and fire eta_updated, delay_predicted / delay_cleared) at every fix.
+ */
+export function etaStatus(
+  etaMs: number | undefined, windowStartMs: number | undefined, windowEndMs: number | undefined, atRiskMarginS: number,
+  previous: EtaStatus = 'unknown', hysteresisS = 0,
+): EtaStatus {
   const deadline = windowEndMs ?? windowStartMs
   if (etaMs === undefined || !Number.isFinite(etaMs) || deadline === undefined) return 'unknown'
-  if (etaMs > deadline) return 'late'
-  if (etaMs > deadline - atRiskMarginS * 1000) return 'at_risk'
-  return 'on_time'
+  const plain = (slackMs: number): EtaStatus => etaMs > deadline - slackMs ? 'late' : etaMs > deadline - atRiskMarginS * 1000 - slackMs ? 'at_risk' : 'on_time'
+  const now = plain(0)
+  if (RANK[now] >= RANK[previous] || previous === 'unknown') return now
+  // getting better: judged against boundaries moved by the hysteresis, and never past where it is now
+  const held = plain(hysteresisS * 1000)
+  return RANK[held] < RANK[previous] ? held : previous
 }

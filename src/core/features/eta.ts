@@ -136,8 +136,9 @@ function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: 
 }
 
 function update(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, stop: PlanStop, eta: number, s: EtaSettings) {
-  const status = etaStatus(eta, stop.windowStart ?? undefined, stop.windowEnd ?? undefined, s.atRiskS)
   const current = state.stops[stop.id] ??= { eta: null, status: 'unknown', emitted: null, emittedStatus: null, delay: false }
+  // an improvement smaller than the ETA's reporting threshold does not clear a warning
+  const status = etaStatus(eta, stop.windowStart ?? undefined, stop.windowEnd ?? undefined, s.atRiskS, current.status, s.thresholdS)
   current.eta = Math.round(eta)
   current.status = status
   const base = { tenantId: plan.tenantId, deviceId: ctx.fix.deviceId, vehicleId: ctx.asset.vehicleId, shipmentId: plan.id, stopId: stop.id, ts: ctx.fix.ts }

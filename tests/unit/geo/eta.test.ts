@@ -141,3 +141,31 @@ describe('etaStatus (window 10:00–11:00, at risk 10 min before the end)', () =
     expect(etaStatus(eta, windowStart, windowEnd, 600)).toBe(expected)
   })
 })
+
+describe('etaStatus with hysteresis (window ends 11:00, at risk 10 min before, 5 min hysteresis)', () => {
+  const end = Date.UTC(2026, 0, 5, 11), min = 60_000
+  const status = (eta: number, previous: 'unknown' | 'on_time' | 'at_risk' | 'late') => etaStatus(eta, undefined, end, 600, previous, 300)
+  it.each<[string, number, 'on_time' | 'at_risk' | 'late', string]>([
+    ['worse at once: on time → at risk', end - 9 * min, 'on_time', 'at_risk'],
+    ['worse at once: at risk → late', end + 1, 'at_risk', 'late'],
+    ['late stays late 1 min before the end', end - 1 * min, 'late', 'late'],
+    ['late becomes at risk 6 min before the end', end - 6 * min, 'late', 'at_risk'],
+    ['late becomes on time well before', end - 30 * min, 'late', 'on_time'],
+    ['at risk stays at risk 11 min before the end', end - 11 * min, 'at_risk', 'at_risk'],
+    ['at risk becomes on time 16 min before the end', end - 16 * min, 'at_risk', 'on_time'],
+  ])('%s', (_, eta, previous, expected) => {
+    expect(status(eta, previous)).toBe(expected)
+  })
+
+  it('an ETA wandering ±2 min around the at-risk boundary flips the status once, not at every fix', () => {
+    let previous: 'unknown' | 'on_time' | 'at_risk' | 'late' = 'on_time'
+    let flips = 0
+    for (let i = 0; i < 40; i++) {
+      const next = status(end - 10 * min + (i % 2 === 0 ? 2 : -2) * min, previous)
+      if (next !== previous) flips++
+      previous = next
+    }
+    expect(flips).toBe(1)
+    expect(previous).toBe('at_risk')
+  })
+})
