@@ -16,7 +16,7 @@ afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, f
 const folder = () => { const d = mkdtempSync(path.join(tmpdir(), 'retrack-snap-')); dirs.push(d); return d }
 
 const withFix = (deviceId: string, ts: number): AssetState => ({
-  ...emptyState('t1', deviceId), fixCount: 1, lastFix: { ts, receivedAt: ts, lat: 45, lon: 4 } as AssetState['lastFix'],
+  ...emptyState('t1', deviceId), fixCount: 1, lastFix: { ts, receivedAt: ts, lat: 45, lon: 4 },
 })
 
 describe('asset state snapshots', () => {
