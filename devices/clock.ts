@@ -19,10 +19,18 @@ export class SimClock {
     if (!(speedup >= 1)) throw new Error('speedup must be >= 1')
   }
 
-  /** A clock whose `horizonMs` of simulated time ends at the wall clock's "now" when it runs out. */
-  static anchored(options: { wallStart: number, horizonMs: number, speedup: number, wall?: WallClock }): SimClock {
-    const { wallStart, horizonMs, speedup } = options
-    const simStart = Math.floor(wallStart - horizonMs * (1 - 1 / speedup))
+  /**
+   * A clock whose `horizonMs` of simulated time ends at the wall clock's "now" when it runs out. With
+   * `notBefore` (the end of an earlier run of the same devices) it starts no earlier than that, even
+   * if the horizon then does not fit before "now": ReTrack drops readings at or before a device's last
+   * fix as late, so an earlier start would make the whole run worthless. It then catches up with the
+   * wall clock sooner and runs in real time from there (the clamp).
+   */
+  static anchored(options: { wallStart: number, horizonMs: number, speedup: number, notBefore?: number | undefined, wall?: WallClock }): SimClock {
+    const { wallStart, horizonMs, speedup, notBefore } = options
+    let simStart = Math.floor(wallStart - horizonMs * (1 - 1 / speedup))
+    // never later than the wall clock: simulated time cannot run ahead of it anyway
+    if (notBefore !== undefined && notBefore > simStart) simStart = Math.min(Math.ceil(notBefore), wallStart)
     return new SimClock(wallStart, simStart, speedup, options.wall)
   }
 

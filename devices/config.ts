@@ -4,6 +4,11 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { FLAGS } from './flags.js'
+import { shippedRouteNames } from './routes.js'
+import { urlProblem } from './url-check.js'
+
+/** ReTrack's default MQTT_MAX_BATCH: a backlog batch over it is dead-lettered whole. */
+const MAX_BATCH_LIMIT = 1000
 
 export interface SimConfig {
   url: string
@@ -37,6 +42,8 @@ export interface SimConfig {
   jumpProb: number
   gapProb: number
   gapS: number
+  /** most entries in one backlog batch (ReTrack dead-letters batches over its MQTT_MAX_BATCH) */
+  maxBatch: number
   reconnectProb: number
   dropProb: number
   dupProb: number
@@ -122,7 +129,7 @@ function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
     speedKmh: need('speed-kmh', 1, 300), speedVar: need('speed-var', 0, 0.9), traffic: need('traffic', 0), dwellJitter: need('dwell-jitter', 0, 0.9),
     seed: num('seed', 0, 2 ** 32 - 1, true) ?? Math.floor(Math.random() * 2 ** 32),
     rate: need('rate', 0), connectRate: need('connect-rate', 0.1), connectConcurrency: need('connect-concurrency', 1, 100_000, true),
-    noiseM: need('noise-m', 0, 10_000), jumpProb: prob('jump-prob'), gapProb: prob('gap-prob'), gapS: need('gap-s', 0),
+    noiseM: need('noise-m', 0, 10_000), jumpProb: prob('jump-prob'), gapProb: prob('gap-prob'), gapS: need('gap-s', 0), maxBatch: need('max-batch', 1, MAX_BATCH_LIMIT, true),
     reconnectProb: prob('reconnect-prob'), dropProb: prob('drop-prob'), dupProb: prob('dup-prob'), malformedPct: need('malformed-pct', 0, 100),
     temp: num('temp', -60, 60), tempExcursionProb: prob('temp-excursion-prob'), batteryDrain: need('battery-drain', 0, 100),
     truthOut: str('truth-out'), progress: need('progress', 0), json: bool('json'), help: bool('help'),
@@ -133,16 +140,29 @@ function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
   if (config.provision && (!config.email || !config.password)) throw new ConfigError('--provision needs --email and --password (or RETRACK_SIM_PASSWORD)')
   if (!config.provision && !config.devicesFile) throw new ConfigError('give credentials: --devices-file devices.json, or --provision --email … --password … (with no credentials the simulator uses the demo admin of a local embedded ReTrack, found in data/initial-admin-password)')
   if (!config.provision && !config.tenant) throw new ConfigError('--tenant is required with --devices-file')
-  if (!/^mqtts?:\/\/|^wss?:\/\//.test(config.url) || !validUrl(config.url)) throw new ConfigError(`--url must be a mqtt://, mqtts://, ws:// or wss:// URL with a host, not "${config.url}"`)
-  if (!/^https?:\/\//.test(config.api) || !validUrl(config.api)) throw new ConfigError(`--api must be an http:// or https:// URL, not "${config.api}"`)
+  if (!/^(mqtts?|wss?):\/\//.test(config.url)) throw new ConfigError(`--url must be a mqtt://, mqtts://, ws:// or wss:// URL, not "${config.url}"`)
+  const urlBad = urlProblem(config.url)
+  if (urlBad) throw new ConfigError(`--url "${config.url}": ${urlBad}`)
+  if (!/^https?:\/\//.test(config.api)) throw new ConfigError(`--api must be an http:// or https:// URL, not "${config.api}"`)
+  const apiBad = urlProblem(config.api)
+  if (apiBad) throw new ConfigError(`--api "${config.api}": ${apiBad}`)
+  checkRouteNames(config.routes)
   // the tenant is the MQTT username and a topic level of every topic the devices use
   if (config.tenant !== undefined && !/^[^/+#\s]+$/.test(config.tenant)) throw new ConfigError(`--tenant must be a tenant slug (no /, +, # or spaces), not "${config.tenant}"`)
   return config
 }
 
-/** Parses (which also checks the port range) and has a host. */
-function validUrl(text: string): boolean {
-  try { return new URL(text).hostname !== '' } catch { return false }
+/**
+ * Named routes must be shipped ones: checked here, before --provision creates anything, since a
+ * typo found after provisioning leaves vehicles, devices and a devices file behind for nothing.
+ */
+function checkRouteNames(routes: string) {
+  if (routes === 'all' || routes === 'random') return
+  const names = routes.split(',').map((n) => n.trim()).filter(Boolean)
+  const shipped = shippedRouteNames()
+  if (names.length === 0) throw new ConfigError(`--routes must be all, random or shipped route names separated by commas, not "${routes}"`)
+  const unknown = names.filter((n) => !shipped.includes(n))
+  if (unknown.length > 0) throw new ConfigError(`--routes: unknown route ${unknown.join(', ')}; shipped routes: ${shipped.join(', ')}`)
 }
 
 /** The demo admin an embedded ReTrack creates on its first run (src/db/accounts.ts). */

@@ -31,7 +31,12 @@ export interface DeviceSimOptions {
   /** most fixes one device produces per tick, so one far-behind device cannot starve the rest */
   maxFixesPerTick?: number
   bufferCapacity?: number
+  /** most entries in one backlog batch: ReTrack dead-letters a batch over its MQTT_MAX_BATCH whole */
+  maxBatch?: number
 }
+
+/** Default backlog batch: half of ReTrack's default MQTT_MAX_BATCH (1,000). */
+export const DEFAULT_MAX_BATCH = 500
 
 export class DeviceSim {
   readonly summary = new FixSummary()
@@ -53,6 +58,8 @@ export class DeviceSim {
 
   get deviceId() { return this.options.deviceId }
   get buffered() { return this.readings.size + this.events.size }
+  /** readings and events produced but never sent (yet): what is left in the offline buffers */
+  get unsent() { return { readings: this.readings.size, events: this.events.size } }
 
   /** Wants a connection unless a coverage gap is on, or it is done and has nothing left to send. */
   wantsConnection(simNow: number): boolean {
@@ -137,18 +144,25 @@ export class DeviceSim {
     }
   }
 
-  /** After a reconnect: the backlog goes out as ONE array per channel, in event-time order. */
+  /**
+   * After a reconnect: the backlog goes out as JSON arrays of at most `maxBatch` entries per channel,
+   * oldest first, one publish each (so their order on the connection is event-time order). Returns
+   * false if the rate limit stopped it; the rest stays buffered for the next tick.
+   */
   private flush(port: DevicePort): boolean {
+    const maxBatch = this.options.maxBatch ?? DEFAULT_MAX_BATCH
     for (const [channel, buffer] of [['telemetry', this.readings], ['events', this.events]] as const) {
-      if (buffer.size === 0) continue
-      if (!port.canPublish()) return false
-      const batch: (Reading | DeviceEventPayload)[] = buffer.drain()
-      if (channel === 'telemetry') this.summary.batch(batch.length)
-      port.publish(channel, JSON.stringify(batch), (ok) => {
-        if (ok) return
-        if (channel === 'telemetry') this.requeue(batch as Reading[])
-        else this.events.requeue(batch as DeviceEventPayload[])
-      })
+      // entries whose publish fails at once go back into the buffer: only what is there now goes out
+      for (let chunks = Math.ceil(buffer.size / maxBatch); chunks > 0 && buffer.size > 0 && port.online; chunks--) {
+        if (!port.canPublish()) return false
+        const batch: (Reading | DeviceEventPayload)[] = buffer.take(maxBatch)
+        if (channel === 'telemetry') this.summary.batch(batch.length)
+        port.publish(channel, JSON.stringify(batch), (ok) => {
+          if (ok) return
+          if (channel === 'telemetry') this.requeue(batch as Reading[])
+          else this.events.requeue(batch as DeviceEventPayload[])
+        })
+      }
     }
     return true
   }

@@ -26,7 +26,7 @@ export const FLAG_GROUPS: FlagGroup[] = [
   },
   {
     title: 'Credentials', flags: [
-      f('devices-file', 'file.json', undefined, 'JSON list of {deviceId, secret[, vehicleId]}; with --provision, where the new credentials are saved (default sim-devices.json)'),
+      f('devices-file', 'file.json', undefined, 'JSON list of {deviceId, secret[, vehicleId]}; with --provision, where the new credentials are saved (default sim-devices.json; an existing file is kept as <file>.bak)'),
       f('provision', undefined, undefined, 'log in to the API and create vehicles, devices and shipments'),
       f('email', 'address', undefined, 'API login for --provision (or to create shipments for a --devices-file with vehicleIds)'),
       f('password', 'secret', undefined, 'API password (or env RETRACK_SIM_PASSWORD)'),
@@ -65,8 +65,9 @@ export const FLAG_GROUPS: FlagGroup[] = [
     title: 'Faults', flags: [
       f('noise-m', 'metres', '4', 'GPS noise, standard deviation'),
       f('jump-prob', 'p', '0', 'chance per fix of a GPS jump (2–50 km off)'),
-      f('gap-prob', 'p', '0', 'chance per fix of a coverage gap: offline, fixes buffered, sent as ONE array batch on reconnect'),
+      f('gap-prob', 'p', '0', 'chance per fix of a coverage gap: offline, fixes buffered, sent as array batches (--max-batch) on reconnect'),
       f('gap-s', 'seconds', '300', 'simulated length of a coverage gap'),
+      f('max-batch', 'N', '500', 'most readings (or events) in one backlog batch, 1–1000; a bigger backlog goes out as several batches (ReTrack refuses batches over its MQTT_MAX_BATCH, default 1000)'),
       f('reconnect-prob', 'p', '0', 'chance per fix of a clean disconnect and reconnect'),
       f('drop-prob', 'p', '0', 'chance per fix of an abrupt socket close (the broker publishes the Last Will)'),
       f('dup-prob', 'p', '0', 'chance per fix of sending the same reading twice (same seq and ts)'),

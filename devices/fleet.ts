@@ -32,8 +32,10 @@ export class Fleet {
   private cursor = 0
   private lastProgress = Date.now()
   private stopping = false
-  /** refusal reasons already reported */
-  private readonly refusals = new Set<string>()
+  /** kinds of connection problems already reported (each is reported once per run) */
+  private readonly reported = new Set<string>()
+  /** the first message of each kind of connection problem, in the order they happened */
+  readonly problems: string[] = []
   private finish: (() => void) | undefined
   allConnectedAt: number | null = null
   /** connections open when the run ended, before shutdown closed them */
@@ -106,7 +108,7 @@ export class Fleet {
     // one attempt per device at a time: an entry that is no longer the link's queued attempt is stale
     if (m.link.state !== 'queued') { gate.settle(); return }
     m.link.attempts++
-    m.link.connect((outcome, reason) => {
+    m.link.connect((outcome, problem) => {
       gate.settle()
       if (outcome === 'online') {
         counters.connects++
@@ -118,16 +120,26 @@ export class Fleet {
         if (this.stopping) void m.link.close(simNow)
         return
       }
-      // refused or failed: back off before the next attempt
-      if (outcome === 'refused' && reason !== undefined && !this.refusals.has(reason)) {
-        // once per reason: bad credentials do not heal by retrying, the user has to hear about them
-        this.refusals.add(reason)
-        this.options.log(`device ${m.link.deviceId}: ${reason}${/credentials|password|authori[sz]ed/i.test(reason) ? ' (check --tenant and the devices file)' : ''}; retrying with backoff`)
+      // refused or failed: say why (once per kind: bad credentials or a wrong port do not heal by
+      // retrying, the user has to hear about them), then back off before the next attempt
+      if (problem) {
+        const hint = outcome === 'refused' && /credentials|password|authori[sz]ed/i.test(problem.message) ? ' (check --tenant and the devices file)' : ''
+        this.reportOnce(problem.kind, `device ${m.link.deviceId}: ${problem.message}${hint}`, 'retrying with backoff')
       }
       if (this.stopping) return
       m.link.state = 'queued'
       gate.enqueue(m, backoffMs(m.link.attempts, rng))
-    }, () => undefined)
+    }, (problem) => {
+      if (!this.stopping) this.reportOnce(`lost: ${problem.kind}`, `device ${m.link.deviceId}: connection lost: ${problem.message}`, 'reconnecting')
+    })
+  }
+
+  /** Logs `problem; next` the first time a problem of this kind happens; the summary lists `problem`. */
+  private reportOnce(kind: string, problem: string, next: string) {
+    if (this.reported.has(kind)) return
+    this.reported.add(kind)
+    this.problems.push(problem)
+    this.options.log(`${problem}; ${next}`)
   }
 
   private progressLine(simNow: number): string {

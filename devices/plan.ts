@@ -75,8 +75,14 @@ export function planTrips(route: Route, count: number, firstStart: number, param
   return trips
 }
 
-/** How many trips fit into `horizonMs` after `offsetMs` (at least one). */
+/**
+ * How many whole planned trips (with the layovers between them) fit into `horizonMs` after
+ * `offsetMs`: at least one, so every vehicle drives; a trip that would not end in time is not
+ * planned (it would get a shipment that cannot be delivered within the run).
+ */
 export function tripsThatFit(route: Route, horizonMs: number, offsetMs: number, params: MotionParams): number {
-  const per = tripDurationMs(route, params) + LAYOVER_MS
-  return Math.min(1000, Math.max(1, Math.ceil((horizonMs - offsetMs) / per)))
+  const trip = tripDurationMs(route, params)
+  // n trips take n × trip + (n − 1) × layover
+  const fit = Math.floor((horizonMs - offsetMs + LAYOVER_MS) / (trip + LAYOVER_MS))
+  return Math.min(1000, Math.max(1, fit))
 }

@@ -70,9 +70,14 @@ export function loadRouteFile(file: string): Route {
   return parseRoute(basename(file).replace(/\.geojson$/, ''), JSON.parse(readFileSync(file, 'utf8')))
 }
 
+/** The names of the shipped routes, in the order they are driven round-robin (without loading them). */
+export function shippedRouteNames(dir = ROUTES_DIR): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.geojson')).sort().map((f) => f.replace(/\.geojson$/, ''))
+}
+
 /** Every shipped route, sorted by name. */
 export function loadShippedRoutes(dir = ROUTES_DIR): Route[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.geojson')).sort().map((f) => loadRouteFile(join(dir, f)))
+  return shippedRouteNames(dir).map((name) => loadRouteFile(join(dir, `${name}.geojson`)))
 }
 
 /** The same road driven back: stops in reverse, the new first stop a pickup and the new last a delivery. */

@@ -50,23 +50,48 @@ export function chooseRoutes(c: SimConfig, count: number, shipped: Route[]): Rou
   return Array.from({ length: count }, (_, i) => pool[i % pool.length]!)
 }
 
+/** A run resumes this long (simulated) after the recorded end of the previous run of its devices. */
+export const RESUME_GAP_MS = 1000
+
+/**
+ * The latest simulated end of an earlier run of these devices (`simulatedUntil` in the devices file).
+ * The fleet shares one clock, so the device that ran last decides for all.
+ */
+export function previousRunEnd(credentials: readonly DeviceCredential[]): number | undefined {
+  const ends = credentials.flatMap((d) => d.simulatedUntil !== undefined ? [d.simulatedUntil] : [])
+  return ends.length > 0 ? Math.max(...ends) : undefined
+}
+
 /**
  * Plans every vehicle and anchors the clock. The horizon is what the run will simulate: all planned
- * trips (with slack for traffic), or --duration × --speedup if that is shorter.
+ * trips (with slack for traffic), or the simulated time --duration covers if that is shorter. The
+ * clock starts after the previous run of the same devices, if the devices file recorded one.
  */
 export function planFleet(c: SimConfig, credentials: DeviceCredential[], routes: Route[], wallStart: number): { clock: SimClock, plans: VehiclePlan[] } {
   const params = motionParams(c)
-  const durationSimMs = c.duration !== undefined ? c.duration * 1000 * c.speedup : undefined
+  const previousEnd = previousRunEnd(credentials)
+  const notBefore = previousEnd !== undefined ? previousEnd + RESUME_GAP_MS : undefined
+  const durationSimMs = c.duration !== undefined ? durationSpanMs(c.duration * 1000, c.speedup, wallStart, notBefore) : undefined
   const staggers = credentials.map((_, i) => uniform(mulberry32(deriveSeed(c.seed, i, STREAM.plan)), 0, c.stagger * 1000))
   const counts = routes.map((route, i) => c.trips ?? (durationSimMs !== undefined ? tripsThatFit(route, durationSimMs, staggers[i]!, params) : 1))
   const planned = Math.max(...routes.map((route, i) => staggers[i]! + counts[i]! * (tripDurationMs(route, params) + LAYOVER_MS) - LAYOVER_MS))
   // plus a few wall seconds of slack for connecting and shutting down, so a run that ends on time
   // never touches the clamp
   const horizonMs = Math.min(planned * HORIZON_PESSIMISM, durationSimMs ?? Number.POSITIVE_INFINITY) + SLACK_WALL_MS * c.speedup
-  const clock = SimClock.anchored({ wallStart, horizonMs, speedup: c.speedup })
+  const clock = SimClock.anchored({ wallStart, horizonMs, speedup: c.speedup, notBefore })
   const plans = credentials.map((credential, index): VehiclePlan => {
     const route = routes[index]!
     return { index, credential, route, trips: planTrips(route, counts[index]!, Math.round(clock.simStart + staggers[index]!), params) }
   })
   return { clock, plans }
+}
+
+/**
+ * Simulated time `durationMs` of wall time covers: × speedup, unless the clock cannot start early
+ * enough (`notBefore`) and reaches the wall clock before the end, after which it runs in real time.
+ */
+function durationSpanMs(durationMs: number, speedup: number, wallStart: number, notBefore: number | undefined): number {
+  const compressed = durationMs * speedup
+  if (notBefore === undefined) return compressed
+  return Math.max(0, Math.min(compressed, wallStart + durationMs - notBefore))
 }

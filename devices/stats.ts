@@ -24,6 +24,10 @@ export interface Summary {
   sent: number
   acked: number
   failedPublishes: number
+  /** produced but never sent: still in the devices' offline buffers when the run ended */
+  unsent: { readings: number, events: number }
+  /** the first report of each kind of connection problem (refusal, I/O error, lost connection) */
+  connectionProblems: string[]
   wallSeconds: number
   allConnectedAfterS: number | null
   achievedRate: number
@@ -61,6 +65,7 @@ export class Progress {
 
 export function summarize(input: {
   counters: FleetCounters, devices: number, everConnected: number, connectedAtEnd: number, wallMs: number, allConnectedAfterMs: number | null,
+  unsent: Summary['unsent'], connectionProblems: string[],
   cpu: NodeJS.CpuUsage, peakRss: number, simStart: number, simEnd: number, clamped: boolean, seed: number,
 }): Summary {
   const c = input.counters
@@ -68,6 +73,7 @@ export function summarize(input: {
   return {
     devices: input.devices, connected: input.connectedAtEnd, peakConnected: c.peakConnected, everConnected: input.everConnected, connects: c.connects,
     refused: c.refused, errors: c.errors, sent: c.sent, acked: c.acked, failedPublishes: c.failed,
+    unsent: input.unsent, connectionProblems: input.connectionProblems,
     wallSeconds: Math.round(wallSeconds * 10) / 10,
     allConnectedAfterS: input.allConnectedAfterMs === null ? null : Math.round(input.allConnectedAfterMs / 100) / 10,
     achievedRate: Math.round(c.sent / Math.max(wallSeconds, 0.001)),
@@ -82,6 +88,7 @@ export function summaryText(s: Summary): string {
   return [
     `devices ${s.devices}: connected ${s.connected} when the run ended (peak ${s.peakConnected}, ever ${s.everConnected}, all after ${s.allConnectedAfterS ?? '—'} s), connects ${s.connects}, refused ${s.refused}, errors ${s.errors}`,
     `published ${s.sent}, acked ${s.acked} (PUBACKs), failed ${s.failedPublishes}, ${s.achievedRate} msg/s over ${s.wallSeconds} s`,
+    `never sent (still buffered when the run ended): ${s.unsent.readings} readings, ${s.unsent.events} events`,
     `cpu ${s.cpuSeconds.user} s user + ${s.cpuSeconds.system} s system, rss ${s.rssMB.end} MB (peak ${s.rssMB.peak} MB)`,
     `simulated ${s.simulated.start} → ${s.simulated.end}${s.simulated.clamped ? ' (clamped at the wall clock)' : ''}, seed ${s.seed}`,
   ].join('\n')

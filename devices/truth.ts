@@ -24,7 +24,7 @@ export function truthDocument(input: {
       ...(plan.credential.vehicleId ? { vehicleId: plan.credential.vehicleId } : {}),
       route: plan.route.name,
       trips: sim.trips.truth(),
-      fixes: { ...sim.summary, bufferOverflow: sim.bufferOverflow },
+      fixes: { ...sim.summary, bufferOverflow: sim.bufferOverflow, unsent: sim.unsent.readings },
       ...(excursions.length > 0 ? { temperatureExcursions: excursions.map((e) => ({ start: Math.round(e.start), end: Math.round(e.end), peakC: Math.round(e.peakC * 10) / 10 })) } : {}),
     })),
   }

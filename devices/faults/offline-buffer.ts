@@ -1,5 +1,5 @@
-// What a tracker keeps while it cannot publish: readings (and events) in a bounded store, sent as ONE
-// JSON array in event-time order when the connection is back. Bounded because real devices are: the
+// What a tracker keeps while it cannot publish: readings (and events) in a bounded store, sent as
+// JSON array batches in event-time order when the connection is back. Bounded because real devices are: the
 // oldest entries go first when it is full, and the loss is counted.
 import type { EventTime } from '../../src/contracts/payloads.js'
 
@@ -23,8 +23,13 @@ export class OfflineBuffer<T extends { ts: EventTime }> {
 
   /** Empties the buffer: everything, oldest event time first (requeued entries may be out of order). */
   drain(): T[] {
-    const out = this.items
-    this.items = []
-    return out.sort((a, b) => Number(a.ts) - Number(b.ts))
+    return this.take(this.items.length)
+  }
+
+  /** Removes and returns the `max` oldest entries by event time, oldest first. */
+  take(max: number): T[] {
+    // stable sort: entries with the same time keep the order they were produced in
+    this.items.sort((a, b) => Number(a.ts) - Number(b.ts))
+    return this.items.splice(0, Math.max(0, max))
   }
 }

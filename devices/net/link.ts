@@ -17,7 +17,21 @@ export interface LinkSettings {
 export type ConnectOutcome = 'online' | 'refused' | 'failed'
 export type LinkState = 'idle' | 'queued' | 'connecting' | 'online' | 'closing'
 
+/** Why a connection attempt failed or an open connection ended: `kind` groups alike ones for reporting once. */
+export interface LinkProblem { kind: string, message: string }
+
 const WILL = Buffer.from('{"state":"offline"}')
+
+const CLOSED_BY_PEER: LinkProblem = { kind: 'closed', message: 'connection closed by the broker or the network' }
+
+/** A socket that closed before the CONNACK without an error: a timeout, or e.g. a WebSocket upgrade refused with 404. */
+function noConnack(url: string): LinkProblem {
+  const ws = /^wss?:\/\/[^/]*\/?$/.test(url)
+  return {
+    kind: 'no-connack',
+    message: `connection closed before a CONNACK${ws ? ' (ReTrack serves MQTT over WebSocket at the /mqtt path: e.g. --url ws://localhost:8080/mqtt)' : ''}`,
+  }
+}
 
 export class DeviceLink implements DevicePort {
   state: LinkState = 'idle'
@@ -38,16 +52,22 @@ export class DeviceLink implements DevicePort {
   canPublish() { return this.limiter.available() >= 1 }
 
   /**
-   * Connects; `settled` runs once with the outcome (and, for a refusal, the broker's reason), `lost`
-   * when an online connection closes later. A refusal settles only once its socket is closed: the
-   * link is `idle` again by then, so the fleet's retry is the only one queued.
+   * Connects; `settled` runs once with the outcome (and, unless online, why: the broker's refusal or
+   * the first I/O error, e.g. "connect ECONNREFUSED 127.0.0.1:1884"), `lost` when an online
+   * connection closes later without us closing it. A refusal settles only once its socket is closed:
+   * the link is `idle` again by then, so the fleet's retry is the only one queued.
    */
-  connect(settled: (outcome: ConnectOutcome, reason?: string) => void, lost: () => void) {
+  connect(settled: (outcome: ConnectOutcome, problem?: LinkProblem) => void, lost: (problem: LinkProblem) => void) {
     const { url, tenant, keepaliveS, connectTimeoutMs } = this.settings
     this.state = 'connecting'
     let outcome: ConnectOutcome | undefined
-    let refusal: string | undefined
-    const settle = (o: ConnectOutcome) => { if (outcome === undefined) { outcome = o; settled(o, refusal) } }
+    let refusal: LinkProblem | undefined
+    let ioError: LinkProblem | undefined
+    const settle = (o: ConnectOutcome) => {
+      if (outcome !== undefined) return
+      outcome = o
+      settled(o, o === 'refused' ? refusal : o === 'failed' ? ioError ?? noConnack(url) : undefined)
+    }
     const client = mqtt.connect(url, {
       clientId: this.deviceId, username: tenant, password: this.secret,
       protocolVersion: 4, clean: true, reconnectPeriod: 0, keepalive: keepaliveS, connectTimeout: connectTimeoutMs,
@@ -64,8 +84,11 @@ export class DeviceLink implements DevicePort {
       // a numeric code is a CONNACK refusal (bad credentials, server unavailable…), anything else is I/O
       if (typeof err.code === 'number' && outcome === undefined && refusal === undefined) {
         this.counters.refused++
-        refusal = err.message
-      } else this.counters.errors++
+        refusal = { kind: `refused: ${err.message}`, message: err.message }
+      } else {
+        this.counters.errors++
+        ioError ??= { kind: typeof err.code === 'string' ? err.code : err.message, message: err.message }
+      }
     })
     client.on('close', () => {
       if (this.client !== client) return
@@ -77,7 +100,7 @@ export class DeviceLink implements DevicePort {
       // now reports them failed, so they are counted and go back into the device's buffer.
       client.end(true)
       if (outcome === undefined) settle(refusal !== undefined ? 'refused' : 'failed')
-      else if (wasOnline) lost()
+      else if (wasOnline) lost(ioError ?? CLOSED_BY_PEER)
     })
   }
 

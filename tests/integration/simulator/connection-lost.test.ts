@@ -29,7 +29,8 @@ describe('simulator when the broker connection is lost', () => {
     try {
       const config = parseConfig(['--url', relay.url, '--tenant', 'acme', '--devices-file', file, '--routes', 'de-berlin-city-deliveries',
         '--speedup', '600', '--interval', '2', '--rate', '0', '--stagger', '0', '--duration', '6', '--progress', '0', '--seed', '3'], {})
-      const run = runSimulation(config, { log: () => undefined })
+      const logs: string[] = []
+      const run = runSimulation(config, { log: (l) => logs.push(l) })
       for (const at of [2000, 3500]) {
         await new Promise((r) => setTimeout(r, at === 2000 ? 2000 : 1500))
         relay.cut()
@@ -39,6 +40,9 @@ describe('simulator when the broker connection is lost', () => {
       expect(relay.stats.total).toBeGreaterThanOrEqual(9) // 3 devices, connected 3 times each
       // everything is QoS 1: each publish was either acknowledged or reported failed, none vanished
       expect(summary.sent).toBe(summary.acked + summary.failedPublishes)
+      // the cuts are reported once (3 devices, cut twice), with the reason
+      expect(logs.filter((l) => l.includes('connection lost'))).toEqual([expect.stringMatching(/^device \S+: connection lost: .+; reconnecting$/)])
+      expect(summary.connectionProblems).toHaveLength(1)
       const requeued = truth.devices.reduce((n, d) => n + d.fixes.requeued, 0)
       expect(requeued).toBeGreaterThan(0)
       // and ReTrack has every reading each device generated

@@ -1,14 +1,17 @@
 // `npm run simulate` as a real child process against a real ReTrack node, stopped with Ctrl-C: it
 // says goodbye politely (offline status, DISCONNECT: no Last Will), prints its summary and exits by
-// itself, i.e. with no timer or socket left behind.
+// itself, i.e. with no timer or socket left behind. Stopped while provisioning, it keeps the secret
+// of every device it created.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseDevicesFile } from '../../../devices/credentials.js'
 import { fromRoot } from '../../../src/paths.js'
-import { connect, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
+import { PASSWORD } from '../../helpers/app.js'
+import { connect, deviceOptions, eventually, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
 
 describe('simulator stopped with SIGINT', () => {
   let node: TestNode
@@ -56,4 +59,39 @@ describe('simulator stopped with SIGINT', () => {
     expect(offline).toHaveLength(3)
     expect(offline.every((s) => /"ts":\d+/.test(s))).toBe(true)
   }, 40_000)
+
+  it('stopped while provisioning, saves the secret of every device it created and says how many', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'retrack-sim-sigint-provision-'))
+    const file = join(dir, 'devices.json')
+    // an earlier run's file, readable by all: kept, not overwritten
+    const earlier = JSON.stringify([{ deviceId: acme.devices[0]!.id, secret: acme.devices[0]!.secret }])
+    writeFileSync(file, earlier)
+    chmodSync(file, 0o644)
+    const simDevices = async () => (await node.server.db.pool.query<{ id: string }>(`select id from devices where name like 'sim-%'`)).rows.map((r) => r.id)
+    const child = spawn(process.execPath, ['--import', 'tsx', 'devices/main.ts', '--provision', '--api', node.http, '--url', node.mqttUrl,
+      '--email', 'admin@acme.test', '--password', PASSWORD, '--devices', '5000', '--devices-file', file, '--progress', '0'],
+    { cwd: fromRoot(), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+    await eventually(async () => (await simDevices()).length >= 20, 20_000, '20 devices provisioned')
+    child.kill('SIGINT')
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    const code = await exited
+    clearTimeout(timeout)
+    expect(code).toBe(130)
+    const created = await simDevices()
+    expect(created.length).toBeLessThan(5000)
+    expect(stderr).toContain(`simulate: interrupted while provisioning: created ${created.length} of 5000 devices (and their vehicles); their credentials are saved in ${file}`)
+    // every device that exists in ReTrack has its secret on disk, owner-only
+    const saved = parseDevicesFile(readFileSync(file, 'utf8'))
+    expect(saved.map((d) => d.deviceId).sort()).toEqual([...created].sort())
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(readFileSync(`${file}.bak`, 'utf8')).toBe(earlier)
+    expect(stderr).toContain(`${file} existed: kept it as ${file}.bak`)
+    // and the secrets are the right ones
+    const last = saved.at(-1)!
+    const client = await connect(node.mqttUrl, deviceOptions('acme', { id: last.deviceId, secret: last.secret }))
+    await client.endAsync()
+  }, 60_000)
 })

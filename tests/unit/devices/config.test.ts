@@ -12,7 +12,7 @@ describe('simulator configuration', () => {
   it('has the documented defaults', () => {
     expect(parseConfig(base, {})).toMatchObject({
       url: 'mqtt://localhost:1884', api: 'http://localhost:8080', qos: 1, interval: 5, speedup: 60, routes: 'all',
-      rate: 2000, connectRate: 200, noiseM: 4, gapS: 300, dropProb: 0, provision: false, json: false, devices: undefined,
+      rate: 2000, connectRate: 200, noiseM: 4, gapS: 300, dropProb: 0, provision: false, json: false, devices: undefined, maxBatch: 500,
     })
   })
 
@@ -44,9 +44,35 @@ describe('simulator configuration', () => {
     { args: ['--url', 'mqtt://127.0.0.1:99999'], error: /--url/ },
     { args: ['--url', 'mqtt://'], error: /--url/ },
     { args: ['--api', 'localhost:8080'], error: /--api/ },
+    // new URL() takes port 0 and an empty port; mqtt.js then quietly connects to 1883 instead
+    { args: ['--url', 'mqtt://localhost:0'], error: /--url "mqtt:\/\/localhost:0": port 0 is outside 1–65535/ },
+    { args: ['--url', 'ws://localhost:0/mqtt'], error: /--url .*port 0 is outside/ },
+    { args: ['--url', 'mqtt://user:pw@localhost:0'], error: /--url .*port 0 is outside/ },
+    { args: ['--url', 'mqtt://localhost:'], error: /--url .*port after ":" is missing/ },
+    { args: ['--url', 'mqtt://[::1]:0'], error: /--url .*port 0 is outside/ },
+    { args: ['--url', 'mqtt://localhost:18x3'], error: /--url .*port "18x3" is not a number/ },
+    { args: ['--url', 'mqtt://localhost:65536'], error: /--url .*port 65536 is outside/ },
+    { args: ['--api', 'http://localhost:0'], error: /--api "http:\/\/localhost:0": port 0 is outside 1–65535/ },
+    { args: ['--api', 'http://localhost:'], error: /--api .*port after ":" is missing/ },
+    // ReTrack dead-letters a batch over its MQTT_MAX_BATCH (default 1000) whole
+    { args: ['--max-batch', '0'], error: /--max-batch must be an integer in \[1, 1000\]/ },
+    { args: ['--max-batch', '1001'], error: /--max-batch/ },
+    { args: ['--max-batch', '2.5'], error: /--max-batch/ },
+    // a typo found before --provision creates anything
+    { args: ['--routes', 'uk-m1-london-leed'], error: /--routes: unknown route uk-m1-london-leed; shipped routes: de-a1-hamburg-cologne, / },
+    { args: ['--routes', 'uk-m1-london-leeds,nope'], error: /--routes: unknown route nope;/ },
+    { args: ['--routes', ','], error: /--routes must be/ },
   ])('refuses $args', ({ args, error }) => {
     expect(() => parseConfig([...base, ...args], {})).toThrow(error)
     expect(() => parseConfig([...base, ...args], {})).toThrow(ConfigError)
+  })
+
+  it.each([
+    ['--url', 'mqtt://localhost:1'], ['--url', 'mqtt://localhost:65535'], ['--url', 'mqtts://user@broker.example:8883'],
+    ['--url', 'ws://localhost:8080/mqtt'], ['--url', 'wss://[::1]:443/mqtt'], ['--url', 'mqtt://[::1]'], ['--api', 'http://localhost'],
+    ['--routes', 'uk-m1-london-leeds, de-berlin-city-deliveries'], ['--routes', 'random'], ['--max-batch', '1000'], ['--max-batch', '1'],
+  ])('accepts %s %s', (flag, value) => {
+    expect(() => parseConfig([...base, flag, value], {})).not.toThrow()
   })
 
   it('needs credentials: a devices file with a tenant, or --provision with a login', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { readingSchema, telemetrySchema } from '../../../src/contracts/schemas.js'
 import type { Reading } from '../../../src/contracts/payloads.js'
 import type { DevicePublishChannel } from '../../../src/contracts/topics.js'
-import { DeviceSim, type DevicePort } from '../../../devices/device-sim.js'
+import { DEFAULT_MAX_BATCH, DeviceSim, type DevicePort } from '../../../devices/device-sim.js'
 import { NO_FAULTS, withJump, type FaultParams } from '../../../devices/faults/faults.js'
 import { MALFORMED_KINDS, malformedPayload, randomMalformed } from '../../../devices/faults/malformed.js'
 import { OfflineBuffer } from '../../../devices/faults/offline-buffer.js'
@@ -33,16 +33,29 @@ class FakePort implements DevicePort {
   telemetry() { return this.published.filter((p) => p.channel === 'telemetry').map((p) => p.payload.toString()) }
 }
 
-function device(faults: Partial<FaultParams>, seed = 1) {
+function device(faults: Partial<FaultParams>, seed = 1, maxBatch?: number) {
   const trips = new TripRunner(planTrips(route, 1, T0, params()), params(), mulberry32(seed))
   return new DeviceSim({
     deviceId: 'dev-1', intervalMs: 5000, seqBase: 1000, faults: { ...NO_FAULTS, ...faults },
     sensors: { battery: new Battery(90, 1, T0) }, rng: mulberry32(seed + 100), maxFixesPerTick: 1000,
+    ...(maxBatch !== undefined ? { maxBatch } : {}),
   }, trips)
 }
 
+/** A device that lost coverage at T0 and buffered the 24 fixes up to T0 + 115 s, back online. */
+function deviceBackFromGap(maxBatch?: number) {
+  const sim = device({ gapProb: 1, gapS: 120 }, 1, maxBatch)
+  const port = new FakePort()
+  sim.connected(T0)
+  sim.step(T0 + 115_000, port)
+  port.online = true
+  return { sim, port }
+}
+
+const batchTimes = (payload: string) => (JSON.parse(payload) as Reading[]).map((r) => Number(r.ts))
+
 describe('fault injection', () => {
-  it('a coverage gap goes offline, buffers, and sends ONE array batch in event-time order on reconnect', () => {
+  it('a coverage gap goes offline, buffers, and sends the backlog as an array batch in event-time order on reconnect', () => {
     const sim = device({ gapProb: 1, gapS: 120 })
     const port = new FakePort()
     sim.connected(T0)
@@ -65,6 +78,57 @@ describe('fault injection', () => {
     expect(ts).toEqual([...ts].sort((a, b) => a - b))
     expect(ts[0]).toBe(T0)
     expect(sim.summary).toMatchObject({ gaps: 1, batches: 1, batchedFixes: 24 })
+  })
+
+  it('a backlog bigger than --max-batch goes out as several batches of at most max-batch, oldest first, one publish each', () => {
+    // ReTrack dead-letters a whole batch over its MQTT_MAX_BATCH: one array of the backlog lost it all
+    const { sim, port } = deviceBackFromGap(10)
+    sim.step(T0 + 115_000, port)
+    const batches = port.telemetry().map(batchTimes)
+    expect(batches.map((b) => b.length)).toEqual([10, 10, 4])
+    expect(batches.flat()).toEqual(Array.from({ length: 24 }, (_, i) => T0 + i * 5000))
+    expect(sim.summary).toMatchObject({ batches: 3, batchedFixes: 24 })
+    expect(sim.buffered).toBe(0)
+  })
+
+  it('the default backlog batch is 500, half of ReTrack\'s default limit', () => {
+    expect(DEFAULT_MAX_BATCH).toBe(500)
+    const sim = device({ gapProb: 1, gapS: 3600 }, 1)
+    const port = new FakePort()
+    sim.connected(T0)
+    sim.step(T0 + 3600_000 - 5000, port) // 720 fixes buffered
+    port.online = true
+    sim.step(T0 + 3600_000 - 5000, port)
+    expect(port.telemetry().map((t) => batchTimes(t).length)).toEqual([500, 220])
+  })
+
+  it('a backlog flush stopped by the rate limit keeps the rest buffered and goes on in order', () => {
+    const { sim, port } = deviceBackFromGap(10)
+    port.tokens = 1
+    expect(sim.step(T0 + 115_000, port)).toBe(false)
+    expect(port.telemetry()).toHaveLength(1)
+    expect(sim.unsent.readings).toBe(14)
+    port.tokens = 100
+    expect(sim.step(T0 + 115_000, port)).toBe(true)
+    expect(port.telemetry().flatMap(batchTimes)).toEqual(Array.from({ length: 24 }, (_, i) => T0 + i * 5000))
+  })
+
+  it('a batch whose connection died goes back into the buffer once, not in a loop', () => {
+    const { sim, port } = deviceBackFromGap(10)
+    // a port that fails every publish at once, as a link that just lost its socket does
+    port.publish = (channel, payload, done) => { port.published.push({ channel, payload, done }); done?.(false) }
+    sim.step(T0 + 115_000, port)
+    expect(port.telemetry()).toHaveLength(3)
+    expect(sim.unsent.readings).toBe(24)
+  })
+
+  it('counts what is still buffered, never sent', () => {
+    const sim = device({ gapProb: 1, gapS: 600 })
+    const port = new FakePort()
+    sim.connected(T0)
+    sim.step(T0 + 45_000, port) // offline from the first fix: 10 fixes buffered
+    expect(sim.unsent).toEqual({ readings: 10, events: 0 })
+    expect(port.published).toEqual([])
   })
 
   it('readings whose publish was not acknowledged go back to the buffer and out in the next batch, in order', () => {

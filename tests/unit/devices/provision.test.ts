@@ -1,5 +1,7 @@
+import { createServer, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { ApiClient, ApiError, mapLimited, provisionDevices, shipmentStops } from '../../../devices/provision.js'
+import type { DeviceCredential } from '../../../devices/credentials.js'
+import { ApiClient, ApiError, ApiUnreachableError, mapLimited, provisionDevices, shipmentStops } from '../../../devices/provision.js'
 
 interface Call { url: string, method: string, headers: Record<string, string>, body: unknown }
 
@@ -26,7 +28,7 @@ describe('provisioning client', () => {
     const api = new ApiClient('http://api', fetchImpl)
     await api.login('admin@acme.test', 'pw')
     expect(api.tenantSlug).toBe('acme')
-    const creds = await provisionDevices(api, 3, 'run1', () => undefined)
+    const creds = await provisionDevices(api, 3, 'run1', { log: () => undefined })
     expect(creds).toHaveLength(3)
     expect(creds[0]).toMatchObject({ deviceId: expect.stringMatching(/^dev-/), secret: expect.stringMatching(/^secret-/), vehicleId: expect.stringMatching(/^veh-/) })
     const vehicle = calls.find((c) => c.url === 'http://api/api/v1/vehicles')!
@@ -37,10 +39,60 @@ describe('provisioning client', () => {
     expect(calls[0]!.headers['authorization']).toBeUndefined()
   })
 
-  it('reports an API refusal with its status and body', async () => {
+  it('reports an API refusal with its URL, status and body', async () => {
     const api = new ApiClient('http://api', fakeApi().fetchImpl)
     await expect(api.login('admin@acme.test', 'wrong')).rejects.toBeInstanceOf(ApiError)
-    await expect(api.login('admin@acme.test', 'wrong')).rejects.toThrow(/401.*BAD_CREDENTIALS/)
+    await expect(api.login('admin@acme.test', 'wrong')).rejects.toThrow(/^POST http:\/\/api\/api\/v1\/auth\/login: HTTP 401 .*BAD_CREDENTIALS/)
+  })
+
+  it('names the URL and the reason when the API cannot be reached (fetch alone says "fetch failed")', async () => {
+    // a port that was just free: nothing listens there
+    const probe = createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const port = (probe.address() as AddressInfo).port
+    await new Promise((resolve) => probe.close(resolve))
+    const api = new ApiClient(`http://127.0.0.1:${port}`)
+    const failure = api.login('admin@acme.test', 'pw')
+    await expect(failure).rejects.toBeInstanceOf(ApiUnreachableError)
+    await expect(failure).rejects.toThrow(`POST http://127.0.0.1:${port}/api/v1/auth/login failed: connect ECONNREFUSED 127.0.0.1:${port} (is ReTrack running there? see --api)`)
+  })
+
+  it('stops creating devices once asked to, finishing the ones under way and handing over each one as it exists', async () => {
+    const { calls, fetchImpl } = fakeApi()
+    const api = new ApiClient('http://api', fetchImpl)
+    await api.login('admin@acme.test', 'pw')
+    const created: [number, DeviceCredential][] = []
+    let stop = false
+    const devices = await provisionDevices(api, 100, 'run1', {
+      log: () => undefined,
+      created: (index, d) => { created.push([index, d]); if (created.length === 3) stop = true },
+      stopped: () => stop,
+    })
+    // 8 in flight when the third finished at most: none started after the stop
+    expect(devices.length).toBeGreaterThanOrEqual(3)
+    expect(devices.length).toBeLessThanOrEqual(3 + 8)
+    expect(created.map(([, d]) => d).sort((a, b) => a.name!.localeCompare(b.name!))).toEqual(devices)
+    expect(calls.filter((c) => c.url.endsWith('/devices'))).toHaveLength(devices.length)
+  })
+
+  it('after an API error, waits for the devices under way (and hands them over) before failing', async () => {
+    const { fetchImpl } = fakeApi()
+    let vehicles = 0
+    const failing = (async (url: string, init: RequestInit) => {
+      if (url.endsWith('/vehicles') && ++vehicles === 5) return new Response('{"code":"INTERNAL"}', { status: 500 })
+      // the devices under way answer after the failure
+      if (url.endsWith('/devices')) await new Promise((r) => setTimeout(r, 20))
+      return fetchImpl(url, init)
+    }) as typeof fetch
+    const api = new ApiClient('http://api', failing)
+    await api.login('admin@acme.test', 'pw')
+    const created: DeviceCredential[] = []
+    await expect(provisionDevices(api, 50, 'run1', { log: () => undefined, created: (_, d) => created.push(d) })).rejects.toThrow(/HTTP 500/)
+    const settled = created.length
+    await new Promise((r) => setTimeout(r, 100))
+    // every device whose vehicle had been created before the failure was handed over before the error came out
+    expect(settled).toBe(created.length)
+    expect(created.length).toBeGreaterThanOrEqual(4)
   })
 
   it('puts appointment windows around the planned arrival, in simulated time', () => {
