@@ -64,7 +64,7 @@ const REDIS_URL = serviceUrls().redisUrl
 
 const retrackEnv = (databaseUrl: string): Record<string, string> => ({
   NODE_ENV: 'production', LOG_LEVEL: 'info', LOG_PRETTY: 'false', DATABASE_URL: databaseUrl, REDIS_URL: '',
-  EXTERNAL_BROKER_URL: '', JWT_SECRET: randomBytes(32).toString('base64url'), DATA_DIR: os.tmpdir(),
+  EXTERNAL_BROKER_URL: '', JWT_SECRET: randomBytes(32).toString('base64url'), DATA_DIR: 'memory://',
   HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', MQTT_PORT: '0',
   BOOTSTRAP_TENANT: '', BOOTSTRAP_EMAIL: '', BOOTSTRAP_PASSWORD: '',
 })

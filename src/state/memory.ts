@@ -66,7 +66,8 @@ export class MemoryPresenceStore implements PresenceStore {
 
   /** Every device's presence, for a snapshot. */
   stored(): StoredPresence[] {
-    return [...this.entries.values()].map(({ key, lastSeenAt, lastFixAt, watched }) => ({ key, lastSeenAt, lastFixAt, watched }))
+    // the key as given may be a whole principal (the broker's): only the asset's key is kept
+    return [...this.entries.values()].map(({ key, lastSeenAt, lastFixAt, watched }) => ({ key: { tenantId: key.tenantId, deviceId: key.deviceId }, lastSeenAt, lastFixAt, watched }))
   }
 
   /**
@@ -118,6 +119,7 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async settle(keys: AssetKey[]): Promise<void> {
+    if (keys.length === 0) return // the sweep's every pass: not a change for the snapshot to write
     this.changes++
     for (const k of keys) {
       const e = this.entries.get(id(k))

@@ -13,7 +13,7 @@ export interface ChildNode {
 export function spawnNode(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildNode> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('src/main.ts')], {
-      cwd: fromRoot(), env: { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: 'false', HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_PORT: '0', ...env },
+      cwd: fromRoot(), env: { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: 'false', HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_PORT: '0', DATA_DIR: 'memory://', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const output: string[] = []

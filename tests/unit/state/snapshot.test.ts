@@ -52,6 +52,15 @@ describe('asset state snapshots', () => {
     expect(statSync(file).mtimeMs).toBe(written)
   })
 
+  it('an offline sweep that found nobody silent is no change to write', async () => {
+    const file = path.join(folder(), SNAPSHOT_FILE)
+    const presence = new MemoryPresenceStore()
+    await presence.settle([])
+    expect(await presence.silentSince(Date.now(), 10)).toEqual([])
+    await new StateSnapshots(file, { state: new MemoryStateStore(), presence }, log).save()
+    expect(existsSync(file)).toBe(false)
+  })
+
   it('keeps when each device was last seen, and puts every device back offline but still watched', async () => {
     const file = path.join(folder(), SNAPSHOT_FILE)
     const presence = new MemoryPresenceStore()
