@@ -90,6 +90,12 @@ for (const backend of databaseBackends()) {
       await db.pool.query(`UPDATE shipments SET status = 'in_transit', started_at = now() WHERE id = (SELECT id FROM shipments WHERE reference = 'TUE' AND tenant_id = $1)`, [acme.id])
       expect(await carried()).toBe('TUE') // the trip under way wins
       expect(early.status).toBe('assigned')
+      // also over a later trip that names the device while the one under way names only the vehicle
+      const vehicle = (await admin({ method: 'POST', url: '/api/v1/vehicles', payload: { name: 'Truck 9' } })).json<{ id: string }>().id
+      await admin({ method: 'PATCH', url: `/api/v1/devices/${device.id}`, payload: { vehicleId: vehicle } })
+      await db.pool.query(`UPDATE shipments SET device_id = NULL, vehicle_id = $2 WHERE reference = 'TUE' AND tenant_id = $1`, [acme.id, vehicle])
+      const afresh = new DbAssetContextLoader(db.pool, new DeviceDirectory(db.pool), silentLog, TTL_MS) // the device's new vehicle, read anew
+      expect((await afresh.load(truck)).shipment?.reference).toBe('TUE')
     })
   })
 }
