@@ -21,10 +21,12 @@ const ACTIVE: ShipmentStatus[] = ['assigned', 'in_transit', 'at_stop', 'exceptio
  * A truck is often given its next trips before it finishes this one: the one under way comes
  * first (whether it names the device or the vehicle), then one naming the device itself, then the
  * one due first (its earliest stop window), then the one planned first (created first), so the
- * fixes of today's trip never go to tomorrow's shipment.
+ * fixes of today's trip never go to tomorrow's shipment. A shipment with no stop left to reach (an
+ * operator skipped them all before it started) is not carried: it waits for the operator.
  */
 const CARRIED_SHIPMENT_SQL = `SELECT id, reference, status, vehicle_id, route, temp_min_c, temp_max_c FROM shipments s
        WHERE tenant_id = $1 AND status = ANY($4::"ShipmentStatus"[]) AND (device_id = $2 OR ($3::uuid IS NOT NULL AND vehicle_id = $3::uuid))
+         AND EXISTS (SELECT 1 FROM stops WHERE stops.tenant_id = s.tenant_id AND stops.shipment_id = s.id AND stops.status IN ('pending', 'arrived'))
        ORDER BY (status <> 'assigned') DESC, (device_id IS NOT DISTINCT FROM $2) DESC,
          (SELECT min(window_start) FROM stops WHERE stops.tenant_id = s.tenant_id AND stops.shipment_id = s.id) ASC NULLS LAST,
          created_at ASC, id ASC LIMIT 1`

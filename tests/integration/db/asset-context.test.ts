@@ -96,6 +96,12 @@ for (const backend of databaseBackends()) {
       await db.pool.query(`UPDATE shipments SET device_id = NULL, vehicle_id = $2 WHERE reference = 'TUE' AND tenant_id = $1`, [acme.id, vehicle])
       const afresh = new DbAssetContextLoader(db.pool, new DeviceDirectory(db.pool), silentLog, TTL_MS) // the device's new vehicle, read anew
       expect((await afresh.load(truck)).shipment?.reference).toBe('TUE')
+
+      // a trip whose stops were all skipped before it started is nobody's trip: it cannot hold the truck
+      await db.pool.query(`UPDATE shipments SET status = 'cancelled' WHERE reference = 'TUE' AND tenant_id = $1`, [acme.id])
+      await db.pool.query(`UPDATE stops SET status = 'skipped' WHERE shipment_id = $1`, [early.id])
+      afresh.invalidate(acme.id, 'plans')
+      expect((await afresh.load(truck)).shipment?.reference).toBe('MON')
     })
   })
 }

@@ -44,6 +44,10 @@ describe.runIf(postgres.available)('query plans of the hot reads on PostgreSQL',
       SELECT $1, 'R' || i, (CASE WHEN i <= 100 THEN 'in_transit' ELSE 'delivered' END)::"ShipmentStatus", 'plan-d' || (i % 100 + 1),
              (SELECT id FROM vehicles WHERE tenant_id = $1 AND name = 'v' || (i % 100 + 1)), now() - (i || ' hours')::interval
       FROM generate_series(1, 5100) i`, [tenantId])
+    // each open shipment has a stop still to reach (one with none left is not carried)
+    await db.pool.query(`
+      INSERT INTO stops (tenant_id, shipment_id, seq, type, name, lat, lon, radius_m)
+      SELECT tenant_id, id, 0, 'delivery', 'D', 48.5, 2.5, 250 FROM shipments WHERE tenant_id = $1 AND status = 'in_transit'`, [tenantId])
     await db.pool.query(`
       INSERT INTO tracking_events (tenant_id, type, ts, source, device_id, payload, dedupe_key)
       SELECT $1, (ARRAY['speeding', 'stop_arrived', 'geofence_enter', 'shipment_status'])[i % 4 + 1], now() - (i || ' minutes')::interval,
