@@ -45,6 +45,14 @@ export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fa
     ...options.fastify,
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema))
+  // many clients send `content-type: application/json` on every request: an empty body then is no
+  // body (where the route's body is optional, e.g. cancel), not a 400; anything else parses as before
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (text === '') { done(null, undefined); return }
+    void json(request, text, done)
+  })
 
   await app.register(errors)
   await app.register(auth, { ctx, secret: options.jwtSecret })

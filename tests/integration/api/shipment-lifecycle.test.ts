@@ -192,6 +192,16 @@ for (const backend of databaseBackends()) {
         expect(await db.prisma.trackingEvent.count({ where: { shipmentId: delivered.id } })).toBe(0)
         expect(await db.prisma.shipment.findUniqueOrThrow({ where: { id: delivered.id } })).toMatchObject({ status: 'delivered', cancelledAt: null })
       })
+
+      it('takes an empty body sent as application/json as no body; a malformed one is still a 400', async () => {
+        const s = await fresh()
+        const post = (payload: string) => op()({ method: 'POST', url: `/api/v1/shipments/${s.id}/cancel`, headers: { 'content-type': 'application/json' }, payload })
+        expect((await post('{"reason":')).json()).toMatchObject({ statusCode: 400 })
+        expect((await post('')).json()).toMatchObject({ status: 'cancelled' })
+        // and the 409 of a second cancel is not hidden behind a 400
+        expect((await post('')).json()).toMatchObject({ statusCode: 409, code: 'SHIPMENT_CLOSED' })
+        expect((await post('{"__proto__":{"x":1}}')).statusCode).toBe(400) // Fastify's prototype-poisoning guard still runs
+      })
     })
 
     describe('delete', () => {
