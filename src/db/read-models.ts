@@ -92,6 +92,8 @@ export interface TimelineScope {
   shipmentId: string
   /** the shipment's device, whose own (device-originated) events belong to the trip */
   deviceId: string | null
+  /** the shipment's vehicle: the own events of the devices on it belong to the trip too (a shipment assigned by vehicle) */
+  vehicleId?: string | null
   /** the trip's time span for those device events; `to` null = still open */
   from: Date
   to: Date | null
@@ -103,9 +105,10 @@ export interface TimelineScope {
  */
 export async function timeline(pool: pg.Pool, tenantId: string, scope: TimelineScope, page: { limit: number, after?: EventKey, before?: EventKey }) {
   const c = new Conditions(tenantId)
-  if (scope.deviceId) {
-    c.add(`(shipment_id = $?::uuid OR (shipment_id IS NULL AND source = 'device' AND device_id = $? AND ts >= $? AND ($?::timestamptz IS NULL OR ts <= $?::timestamptz)))`,
-      scope.shipmentId, scope.deviceId, scope.from, scope.to, scope.to)
+  const carriers = [...(scope.deviceId ? ['device_id = $?'] : []), ...(scope.vehicleId ? ['vehicle_id = $?::uuid'] : [])]
+  if (carriers.length > 0) {
+    c.add(`(shipment_id = $?::uuid OR (shipment_id IS NULL AND source = 'device' AND (${carriers.join(' OR ')}) AND ts >= $? AND ($?::timestamptz IS NULL OR ts <= $?::timestamptz)))`,
+      scope.shipmentId, ...[scope.deviceId, scope.vehicleId].filter((id): id is string => !!id), scope.from, scope.to, scope.to)
   } else {
     c.add('shipment_id = $?::uuid', scope.shipmentId)
   }

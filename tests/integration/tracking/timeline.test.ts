@@ -57,6 +57,24 @@ for (const backend of databaseBackends()) {
       expect(res.body.items[0]).toMatchObject({ type: 'arrived', shipmentId, source: 'rule', payload: {}, userId: null })
     })
 
+    it('of a shipment assigned by vehicle, lists the own events of the devices on that vehicle during the trip', async () => {
+      const { acme, app, db } = env
+      const seed = seeder(db, acme.id)
+      const vehicleId = await seed.vehicle()
+      const onTruck = (await seed.device()).id
+      const elsewhere = (await seed.device()).id
+      const created = await as(app, acme.tokens.operator)({ method: 'POST', url: '/api/v1/shipments', payload: { reference: unique('veh'), vehicleId, stops: [stop('Dock', 48, 2)] } })
+      const id = created.json<{ id: string }>().id
+      const t = Date.now() + 60_000
+      const stored = await storeEvents(db, [
+        { tenantId: acme.id, type: 'door_open', ts: t, source: 'device', deviceId: onTruck, vehicleId, payload: {} },
+        { tenantId: acme.id, type: 'door_open', ts: t + 1, source: 'device', deviceId: elsewhere, payload: {} },
+        { tenantId: acme.id, type: 'arrived', ts: t + 2, source: 'rule', shipmentId: id, payload: {} },
+      ])
+      const res = await get()<Page>(`/api/v1/shipments/${id}/timeline`)
+      expect(res.body.items.map((i) => i.id)).toEqual([stored[0]!.id, stored[2]!.id])
+    })
+
     it('pages forward with after and backward with before, without repeats or gaps', async () => {
       const forward = await walk(url(), async (cursor) => {
         const p = (await get()<Page>(url(`?limit=2${cursor ? `&after=${cursor}` : ''}`))).body

@@ -23,13 +23,13 @@ const timelineRoute: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, {
     const after = parseEventCursor(request.query.after, 'after')
     const before = parseEventCursor(request.query.before, 'before')
     const shipment = await request.db.shipment.findUnique({
-      where: { id: request.params.id }, select: { id: true, deviceId: true, createdAt: true, startedAt: true, deliveredAt: true, cancelledAt: true },
+      where: { id: request.params.id }, select: { id: true, deviceId: true, vehicleId: true, createdAt: true, startedAt: true, deliveredAt: true, cancelledAt: true },
     })
     if (!shipment) throw notFound('shipment')
     // the trip spans creation (or an earlier start: tracks may be replayed after the fact) to its end
     const from = shipment.startedAt && shipment.startedAt < shipment.createdAt ? shipment.startedAt : shipment.createdAt
     const page = await timeline(ctx.db.pool, request.principal.tid, {
-      shipmentId: shipment.id, deviceId: shipment.deviceId, from, to: shipment.deliveredAt ?? shipment.cancelledAt ?? null,
+      shipmentId: shipment.id, deviceId: shipment.deviceId, vehicleId: shipment.vehicleId, from, to: shipment.deliveredAt ?? shipment.cancelledAt ?? null,
     }, { limit, ...(after ? { after } : {}), ...(before ? { before } : {}) })
     const first = page.items[0]
     const last = page.items.at(-1)
