@@ -46,7 +46,7 @@ export async function deleteUnlessUsed<T>(noun: string, id: string, usedBy: stri
     if (!isPrismaError(e) || e.code !== 'P2003') throw e
     throw new AppError(409, 'REFERENCE_CONFLICT',
       `${noun} ${id} cannot be deleted: ${usedBy ?? 'other records'} still refer to it; unassign it from them first ` +
-      `(a delivered shipment keeps its ${noun} for good)`)
+      `(a delivered shipment keeps its ${noun} for good, a cancelled one until an admin deletes it)`)
   }
 }
 

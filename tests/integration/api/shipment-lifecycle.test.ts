@@ -185,6 +185,9 @@ for (const backend of databaseBackends()) {
       it('needs no body, and refuses a second cancel or a delivered shipment with 409', async () => {
         const s = await fresh()
         expect((await call('POST', `/${s.id}/cancel`)).statusCode).toBe(200)
+        // its stops stay pending, but a cancelled shipment goes nowhere next
+        const listed = await op()({ method: 'GET', url: `/api/v1/shipments?q=${encodeURIComponent(String(s["reference"]))}` })
+        expect(listed.json<{ items: Json[] }>().items[0]).toMatchObject({ status: 'cancelled', nextStop: null })
         expect((await call('POST', `/${s.id}/cancel`)).json()).toMatchObject({ statusCode: 409, code: 'SHIPMENT_CLOSED', message: expect.stringContaining('already cancelled') })
         const delivered = await fresh()
         await force(delivered.id, 'delivered')

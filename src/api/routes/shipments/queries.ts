@@ -40,7 +40,9 @@ export async function listShipments(db: TenantDb, { limit, offset, ...filters }:
     }),
     db.shipment.count({ where }),
   ])
-  const items = rows.map(({ _count, stops, ...shipment }) => ({ ...shipment, stopsCount: _count.stops, nextStop: stops[0] ?? null }))
+  // a closed shipment goes nowhere next, even with stops left pending (a proof of delivery, a cancel)
+  const closed = (status: string) => status === 'delivered' || status === 'cancelled'
+  const items = rows.map(({ _count, stops, ...shipment }) => ({ ...shipment, stopsCount: _count.stops, nextStop: closed(shipment.status) ? null : stops[0] ?? null }))
   return { items, total, limit, offset }
 }
 
