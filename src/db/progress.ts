@@ -26,6 +26,8 @@ export async function applyEffects(pool: pg.Pool, effects: CoreEffect[]): Promis
   if (stops.length > 0) {
     await pool.query(`
       UPDATE stops s SET status = u.status::"StopStatus",
+        -- an ETA is for a stop still to reach: once reached or skipped its last prediction would only mislead
+        eta = NULL, eta_status = 'unknown',
         arrived_at = COALESCE(to_timestamp(u.arrived / 1000.0), s.arrived_at),
         departed_at = COALESCE(to_timestamp(u.departed / 1000.0), s.departed_at)
       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::float8[], $5::float8[]) AS u(tenant, id, status, arrived, departed)

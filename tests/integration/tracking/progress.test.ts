@@ -88,6 +88,18 @@ for (const backend of databaseBackends()) {
       expect(r).toEqual({ eta: new Date(T0 + 60_000 + 30 * 60_000), eta_updated_at: new Date(T0 + 60_000) })
     })
 
+    it('a stop reached keeps no ETA (a later ETA effect in the same batch included)', async () => {
+      const s = await shipment('in_transit')
+      const stopId = s.stops[0]!
+      await applyEffects(db.pool, [{ kind: 'eta', tenantId, shipmentId: s.id, stopId, eta: T0 + 600_000, etaStatus: 'late', at: T0 }])
+      await applyEffects(db.pool, [
+        { kind: 'stop', tenantId, shipmentId: s.id, stopId, status: 'arrived', arrivedAt: T0 + 60_000 },
+        { kind: 'eta', tenantId, shipmentId: s.id, stopId, eta: T0 + 700_000, etaStatus: 'late', at: T0 + 60_000 },
+      ])
+      const { rows: [r] } = await db.pool.query<{ status: string, eta: Date | null, eta_status: string }>('SELECT status::text AS status, eta, eta_status::text AS eta_status FROM stops WHERE id = $1', [stopId])
+      expect(r).toEqual({ status: 'arrived', eta: null, eta_status: 'unknown' })
+    })
+
     it('effects naming another tenant\'s rows change nothing', async () => {
       const s = await shipment()
       const other = (await db.prisma.tenant.create({ data: { slug: 'progress-other', name: 'O' } })).id

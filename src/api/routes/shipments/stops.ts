@@ -45,7 +45,7 @@ export async function skipStop(c: Caller, shipmentId: string, stopId: string) {
   await pendingStop(c, shipmentId, stopId, 'skip its stops')
   const ts = new Date()
   const events = await c.db.$transaction(async (tx) => {
-    const { count } = await tx.stop.updateMany({ where: { id: stopId, status: 'pending' }, data: { status: 'skipped' } })
+    const { count } = await tx.stop.updateMany({ where: { id: stopId, status: 'pending' }, data: { status: 'skipped', eta: null, etaStatus: 'unknown' } })
     if (count === 0) throw notPending('no longer pending')
     const base = { tenantId: c.tenantId, shipmentId, ts, source: 'user' as const, userId: c.userId }
     // on the shipment's timeline beside the events the processing core records
