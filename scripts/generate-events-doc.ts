@@ -67,7 +67,8 @@ A device may publish its own events on \`tenants/{tenant}/devices/{device}/event
 \`door_open\`, \`door_close\`, \`delivery_confirmed\`, or any type matching
 \`^[a-z][a-z0-9_]{0,47}$\`). They are stored with \`source: "device"\` and the type the device
 sent; \`payload\` holds the device's \`data\`, plus \`lat\`/\`lon\` and \`seq\` when given. A
-shipment's timeline includes its device's own events between the shipment's start and its
+shipment's timeline includes its device's own events (for a shipment assigned by vehicle, those
+of the devices on that vehicle) between the shipment's start and its
 delivery or cancellation.
 
 ## Events people record
