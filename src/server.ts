@@ -21,6 +21,7 @@ import type { Change } from './api/context.js'
 import { LocalBus, RedisBus, type Bus } from './bus/bus.js'
 import { MemoryPresenceStore, MemoryStateStore } from './state/memory.js'
 import { SNAPSHOT_FILE, StateSnapshots } from './state/snapshot.js'
+import { firstConnection, hostOf, lastErrorSuffix } from './first-connection.js'
 import { RedisPresenceStore, RedisStateStore, createRedis } from './state/redis.js'
 import type { AssetStateStore, PresenceStore } from './core/ports.js'
 import { assembleIngestion, type IngestionParts } from './ingest/assemble.js'
@@ -56,24 +57,11 @@ type Step = () => Promise<void> | void
 /** how long start-up waits for Redis before it gives up (the orchestrator restarts the node) */
 export const REDIS_START_TIMEOUT_MS = 5000
 
-/** Where a URL points, without its credentials. */
-function hostOf(url: string): string {
-  try { const u = new URL(url); return `${u.hostname}:${u.port || '6379'}` } catch { return 'its host' }
-}
-
 /** Resolves once `redis` is connected; rejects with a message naming REDIS_URL (never its value) after `ms`. */
 function redisConnected(redis: Redis, url: string, ms: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    let last: Error | null = null
-    const onError = (err: Error) => { last = err }
-    const timer = setTimeout(() => {
-      redis.off('error', onError)
-      reject(new Error(`REDIS_URL: Redis at ${hostOf(url)} did not answer within ${ms / 1000} s${last ? ` (${last.message})` : ''}`))
-    }, ms)
-    redis.on('error', onError)
-    redis.once('ready', () => { clearTimeout(timer); redis.off('error', onError); resolve() })
-  })
+  return firstConnection(redis, 'ready', ms, (last) =>
+    new Error(`REDIS_URL: Redis at ${hostOf(url, 6379)} did not answer within ${ms / 1000} s${lastErrorSuffix(last)}`))
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { DeadLetter } from '../db/dead-letters.js'
 import type { Ingestor, DeviceIdentity } from './ingestor.js'
+import { firstConnection, hostOf, lastErrorSuffix } from '../first-connection.js'
 
 export interface ExternalConsumerOptions {
   url: string
@@ -91,19 +92,16 @@ export class ExternalConsumer {
   }
 
   /** Resolves on the first CONNACK; after `ms` without one, stops and rejects naming the setting (never its value). */
-  private connected(client: MqttClient, url: string, ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let last: Error | null = null
-      const onError = (err: Error) => { last = err }
-      const timer = setTimeout(() => {
-        client.off('error', onError)
-        client.end(true)
-        this.client = null
-        reject(new Error(`EXTERNAL_BROKER_URL: the broker at ${hostOf(url)} did not accept a connection within ${ms / 1000} s${last ? ` (${last.message})` : ''}`))
-      }, ms)
-      client.on('error', onError)
-      client.once('connect', () => { clearTimeout(timer); client.off('error', onError); resolve() })
-    })
+  private async connected(client: MqttClient, url: string, ms: number): Promise<void> {
+    const secure = ['mqtts:', 'ssl:', 'tls:'].some((scheme) => url.startsWith(scheme))
+    try {
+      await firstConnection(client, 'connect', ms, (last) => new Error(
+        `EXTERNAL_BROKER_URL: the broker at ${hostOf(url, secure ? 8883 : 1883)} did not accept a connection within ${ms / 1000} s${lastErrorSuffix(last)}`))
+    } catch (err) {
+      client.end(true)
+      this.client = null
+      throw err
+    }
   }
 
   /** Whether the connection to the external broker is up (readiness). */
@@ -143,10 +141,6 @@ export class ExternalConsumer {
     await this.client?.endAsync()
     this.client = null
   }
-}
-
-function hostOf(url: string): string {
-  try { const u = new URL(url); return `${u.hostname}:${u.port || (['mqtts:', 'ssl:', 'tls:'].includes(u.protocol) ? '8883' : '1883')}` } catch { return 'its host' }
 }
 
 function redact(url: string): string {
