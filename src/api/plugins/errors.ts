@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { AppError } from '../../errors.js'
+import { Prisma } from '../../generated/prisma/client.js'
 
 interface PrismaLikeError { code: string, meta?: Record<string, unknown>, message: string }
 
@@ -12,13 +13,57 @@ export const isPrismaError = (e: unknown): e is PrismaLikeError =>
   typeof e === 'object' && e !== null && 'code' in e && typeof (e).code === 'string' &&
   /^P\d{4}$/.test((e as { code: string }).code)
 
+interface UniqueViolation { constraint?: { fields?: string[], index?: string }, table?: string }
+
+const snakeCase = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+
+/** A model's fields by column; the schema maps every camelCase field to its snake_case column. */
+function columnsOf(model: string | undefined): Map<string, string> {
+  const fields = model ? (Prisma as unknown as Record<string, Record<string, string> | undefined>)[`${model}ScalarFieldEnum`] : undefined
+  return new Map(Object.values(fields ?? {}).map((f) => [snakeCase(f), f]))
+}
+
+/** `tenant_id_dedupe_key` as the fields whose columns make it up, or null when it is not made of them. */
+function splitColumns(joined: string, columns: Map<string, string>): string[] | null {
+  if (joined === '') return []
+  for (const [column, field] of columns) {
+    if (joined !== column && !joined.startsWith(`${column}_`)) continue
+    const rest = splitColumns(joined.slice(column.length + 1), columns)
+    if (rest) return [field, ...rest]
+  }
+  return null
+}
+
+/**
+ * The fields a unique violation is about. Prisma's own engine gives them (meta.target); adapter-pg
+ * gives the columns only when PostgreSQL names no constraint, else just the constraint's name,
+ * `{table}_{column}_{column}_key` as Prisma names unique indexes, read back with the model's columns.
+ */
+function uniqueFields(meta: Record<string, unknown> | undefined): string[] {
+  const target = meta?.['target'] as string[] | string | undefined
+  if (target) return Array.isArray(target) ? target : [target]
+  const cause = (meta?.['driverAdapterError'] as { cause?: UniqueViolation } | undefined)?.cause
+  const columns = columnsOf(meta?.['modelName'] as string | undefined)
+  const fields = cause?.constraint?.fields
+  if (fields) return fields.map((f) => f.replace(/^"|"$/g, '')).map((c) => columns.get(c) ?? c)
+  const index = cause?.constraint?.index
+  const prefix = `${cause?.table ?? ''}_`
+  if (!index?.startsWith(prefix) || !index.endsWith('_key')) return []
+  return splitColumns(index.slice(prefix.length, -'_key'.length), columns) ?? []
+}
+
+/** "a shipment with this reference already exists". The tenant is left out: it is the caller's own. */
+function alreadyExists(meta: Record<string, unknown> | undefined): AppError {
+  const fields = uniqueFields(meta).filter((f) => f !== 'tenantId' && f !== 'tenant_id')
+  const model = meta?.['modelName']
+  const noun = typeof model === 'string' ? model.replace(/(?<!^)[A-Z]/g, (c) => ` ${c}`).toLowerCase() : 'record'
+  return new AppError(409, 'ALREADY_EXISTS', fields.length ? `a ${noun} with this ${fields.join(' and ')} already exists` : 'already exists')
+}
+
 function fromPrisma(e: PrismaLikeError): AppError {
   switch (e.code) {
-    case 'P2002': {
-      const target = (e.meta?.['target'] ?? (e.meta?.['driverAdapterError'] as { cause?: { constraint?: { fields?: string[] } } } | undefined)?.cause?.constraint?.fields) as string[] | string | undefined
-      const fields = (Array.isArray(target) ? target : target ? [target] : []).filter((f) => f !== 'tenantId' && f !== 'tenant_id' && f !== '"tenant_id"')
-      return new AppError(409, 'ALREADY_EXISTS', `already exists${fields.length ? `: ${fields.join(', ')} must be unique` : ''}`)
-    }
+    case 'P2002':
+      return alreadyExists(e.meta)
     case 'P2025':
       return new AppError(404, 'NOT_FOUND', 'not found')
     case 'P2003':

@@ -32,5 +32,5 @@ export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'd
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
 
 /** Standard error answers to document on a route, beside its success schema. */
-export const errors = (...codes: Array<400 | 401 | 403 | 404 | 409>) =>
+export const errors = (...codes: Array<400 | 401 | 403 | 404 | 409 | 413>) =>
   Object.fromEntries(codes.map((c) => [c, ErrorResponse])) as Record<number, typeof ErrorResponse>

@@ -93,5 +93,18 @@ for (const backend of databaseBackends()) {
       expect((await admin()({ method: 'POST', url: `/api/v1/devices/${created.device.id}/enable` })).statusCode).toBe(200)
       expect((await exchange(created.device.id, created.secret)).statusCode).toBe(200)
     })
+
+    it('issues no admin token for a disabled device (409 DEVICE_DISABLED), and does once it is enabled again', async () => {
+      const issue = () => admin()({ method: 'POST', url: `/api/v1/devices/${created.device.id}/token` })
+      expect((await admin()({ method: 'POST', url: `/api/v1/devices/${created.device.id}/disable` })).statusCode).toBe(200)
+      const refused = await issue()
+      expect(refused.statusCode).toBe(409)
+      expect(refused.json()).toMatchObject({ code: 'DEVICE_DISABLED', message: expect.stringContaining('disabled') as unknown })
+      expect(refused.body).not.toContain('"token"')
+      expect((await admin()({ method: 'POST', url: `/api/v1/devices/${created.device.id}/enable` })).statusCode).toBe(200)
+      const issued = await issue()
+      expect(issued.statusCode).toBe(200)
+      expect(issued.json()).toMatchObject({ tokenType: 'Bearer', token: expect.any(String) as unknown })
+    })
   })
 }

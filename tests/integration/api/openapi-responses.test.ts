@@ -1,13 +1,16 @@
 // The OpenAPI description documents the answers every route can give: a success, 400 when it takes
-// input, 401 and 403 when it needs a token (the auth hook answers those before the handler), and
-// no bearer requirement on public routes.
+// input, 401 and 403 when it needs a token (the auth hook answers those before the handler), 413
+// where a body has its own size limit, and no bearer requirement on public routes; a body is
+// required unless the route takes none.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { databaseBackends } from '../../helpers/databases.js'
 import { testApp } from '../../helpers/app.js'
 import type { App } from '../../../src/api/app.js'
 import type { Database } from '../../../src/db/database.js'
+import type { DeviceDirectory } from '../../../src/db/device-directory.js'
+import type { Ingestor } from '../../../src/ingest/ingestor.js'
 
-interface Operation { parameters?: unknown[], requestBody?: unknown, security?: unknown[], responses: Record<string, unknown> }
+interface Operation { parameters?: unknown[], requestBody?: { required?: boolean }, security?: unknown[], responses: Record<string, unknown> }
 
 const backend = databaseBackends().find((b) => b.available)!
 describe('OpenAPI response codes', () => {
@@ -17,7 +20,8 @@ describe('OpenAPI response codes', () => {
 
   beforeAll(async () => {
     db = await backend.open()
-    ;({ app } = await testApp(db))
+    // the ingestion routes exist only on a node that ingests; never called here, so stand-ins do
+    ;({ app } = await testApp(db, { ingest: { ingestor: {} as Ingestor, directory: {} as DeviceDirectory } }))
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, Operation>> }>()
     operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]): [string, Operation] => [`${m.toUpperCase()} ${path}`, op]))
   })
@@ -40,5 +44,16 @@ describe('OpenAPI response codes', () => {
       'GET /health', 'GET /ready',
       'POST /api/v1/auth/device-token', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'POST /api/v1/auth/refresh',
     ])
+  })
+
+  it('documents 413 on the ingestion routes, whose body limit is MQTT_MAX_PAYLOAD_BYTES', () => {
+    const ingestion = operations.filter(([r]) => r.startsWith('POST /api/v1/ingest/'))
+    expect(ingestion.map(([r]) => r).sort()).toEqual(['POST /api/v1/ingest/events', 'POST /api/v1/ingest/telemetry'])
+    expect(ingestion.filter(([, op]) => !op.responses['413']).map(([r]) => r)).toEqual([])
+  })
+
+  it('marks a request body optional only where the route takes none', () => {
+    const optional = operations.filter(([, op]) => op.requestBody && op.requestBody.required !== true).map(([r]) => r)
+    expect(optional).toEqual(['POST /api/v1/shipments/{id}/cancel'])
   })
 })

@@ -1,6 +1,7 @@
 // Carriers: the companies that move the freight.
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
+import { containsText } from '../../../db/like.js'
 import { Nullable, Timestamp, Uuid } from '../../schemas/common.js'
 import { crudRoutes, updateOf } from '../crud.js'
 
@@ -20,7 +21,7 @@ const carriers: FastifyPluginAsync = async (app) => {
   crudRoutes(app, {
     noun: 'carrier', tag: 'carriers', item: Carrier, createBody: CreateCarrier, updateBody: updateOf(CreateCarrier),
     filters: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100, description: 'name contains (case-insensitive)' })) }),
-    where: (q) => q['q'] ? { name: { contains: q['q'], mode: 'insensitive' } } : {},
+    where: (q) => q['q'] ? { name: containsText(q['q'] as string) } : {},
     delegate: (db) => db.carrier,
     usedBy: 'drivers, vehicles or shipments',
   })

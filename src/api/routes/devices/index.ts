@@ -3,7 +3,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { notFound } from '../../../errors.js'
+import { containsText, escapeLike } from '../../../db/like.js'
+import { AppError, notFound } from '../../../errors.js'
 import { hashDeviceSecret, newDeviceId, newDeviceSecret } from '../../../security/device-secrets.js'
 import { deviceTopics } from '../../../contracts/topics.js'
 import { Page, PageQuery, Uuid, errors } from '../../schemas/common.js'
@@ -34,7 +35,7 @@ const devices: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }
     const { limit, offset, vehicleId, enabled, q } = request.query
     const where = {
       ...(vehicleId ? { vehicleId } : {}), ...(enabled !== undefined ? { enabled } : {}),
-      ...(q ? { OR: [{ name: { contains: q, mode: 'insensitive' as const } }, { id: { contains: q } }] } : {}),
+      ...(q ? { OR: [{ name: containsText(q) }, { id: { contains: escapeLike(q) } }] } : {}),
     }
     const [items, total] = await Promise.all([
       request.db.device.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: limit, skip: offset }),
@@ -106,6 +107,8 @@ const devices: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }
   }, async (request) => {
     const device = await request.db.device.findUnique({ where: { id: request.params.id } })
     if (!device) throw notFound('device')
+    // the broker and /auth/device-token refuse a disabled device: a token for it would not work
+    if (!device.enabled) throw new AppError(409, 'DEVICE_DISABLED', 'this device is disabled: enable it first')
     const token = ctx.tokens.deviceToken({ sub: device.id, tid: device.tenantId, ten: request.principal.ten, sv: device.secretVersion })
     return { tokenType: 'Bearer' as const, token, expiresIn: ctx.tokens.deviceTtlS }
   })

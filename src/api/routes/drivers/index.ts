@@ -1,6 +1,7 @@
 // Drivers, optionally employed by a carrier.
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
+import { containsText } from '../../../db/like.js'
 import { Nullable, Timestamp, Uuid } from '../../schemas/common.js'
 import { crudRoutes, updateOf } from '../crud.js'
 
@@ -20,7 +21,7 @@ const drivers: FastifyPluginAsync = async (app) => {
   crudRoutes(app, {
     noun: 'driver', tag: 'drivers', item: Driver, createBody: CreateDriver, updateBody: updateOf(CreateDriver),
     filters: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), carrierId: Type.Optional(Uuid) }),
-    where: (q) => ({ ...(q['q'] ? { name: { contains: q['q'], mode: 'insensitive' } } : {}), ...(q['carrierId'] ? { carrierId: q['carrierId'] } : {}) }),
+    where: (q) => ({ ...(q['q'] ? { name: containsText(q['q'] as string) } : {}), ...(q['carrierId'] ? { carrierId: q['carrierId'] } : {}) }),
     delegate: (db) => db.driver,
     usedBy: 'shipments',
     references: { carrierId: { noun: 'carrier', delegate: (db) => db.carrier } },

@@ -66,7 +66,8 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
   const schema = (summary: string) => ({
     tags: ['ingestion'], summary, security: [{ bearer: [] }, { basic: [] }] as Array<Record<string, string[]>>,
     body: Type.Unknown({ description: 'one item or a JSON array of them; see docs/mqtt.md for the schema' }),
-    response: { 202: Outcome, ...errors(400, 401, 403) },
+    // 413: a body over MQTT_MAX_PAYLOAD_BYTES, refused by the content-type parser above
+    response: { 202: Outcome, ...errors(400, 401, 403, 413) },
   })
 
   app.post('/telemetry', { schema: schema('Readings from a device (same payload as MQTT telemetry)'), config: { access: 'public' } },

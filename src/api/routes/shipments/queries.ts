@@ -1,5 +1,6 @@
 // Reading shipments. A page of the list is two queries whatever its size (rows with their stop
 // count and next pending stop, and the total), never one per shipment.
+import { containsText } from '../../../db/like.js'
 import type { TenantDb } from '../../../db/tenant-scope.js'
 import { notFound } from '../../../errors.js'
 import type { Prisma } from '../../../generated/prisma/client.js'
@@ -14,7 +15,7 @@ export function listWhere(q: Omit<ListQuery, 'limit' | 'offset'>): Prisma.Shipme
   const to = instant('createdTo', q.createdTo)
   return {
     ...(q.status?.length ? { status: { in: q.status } } : {}),
-    ...(q.q ? { reference: { contains: q.q, mode: 'insensitive' as const } } : {}),
+    ...(q.q ? { reference: containsText(q.q) } : {}),
     ...(q.carrierId ? { carrierId: q.carrierId } : {}),
     ...(q.vehicleId ? { vehicleId: q.vehicleId } : {}),
     ...(q.driverId ? { driverId: q.driverId } : {}),

@@ -1,6 +1,7 @@
 // Vehicles: the tracked assets (trucks, trailers, containers).
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
+import { containsText } from '../../../db/like.js'
 import { Nullable, Timestamp, Uuid } from '../../schemas/common.js'
 import { crudRoutes, updateOf } from '../crud.js'
 
@@ -23,7 +24,7 @@ const vehicles: FastifyPluginAsync = async (app) => {
     noun: 'vehicle', tag: 'vehicles', item: Vehicle, createBody: CreateVehicle, updateBody: updateOf(CreateVehicle),
     filters: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), carrierId: Type.Optional(Uuid), kind: Type.Optional(Kind) }),
     where: (q) => ({
-      ...(q['q'] ? { OR: [{ name: { contains: q['q'], mode: 'insensitive' } }, { plate: { contains: q['q'], mode: 'insensitive' } }] } : {}),
+      ...(q['q'] ? { OR: [{ name: containsText(q['q'] as string) }, { plate: containsText(q['q'] as string) }] } : {}),
       ...(q['carrierId'] ? { carrierId: q['carrierId'] } : {}),
       ...(q['kind'] ? { kind: q['kind'] } : {}),
     }),
