@@ -4,7 +4,8 @@
 //   read     admin, operator, viewer
 //   write    admin, operator
 //   admin    admin
-//   platform a platform administrator (creates tenants)
+//   platform a platform administrator (creates tenants): the platformAdmin flag on an admin;
+//            a demoted user keeps the flag but not the rights
 //   device   a device token (HTTP ingestion)
 // A user token must also still match its user: a disabled or deleted user, or one whose role
 // changed since the token was issued, gets 401 (src/security/user-status.ts).
@@ -37,11 +38,16 @@ declare module '@fastify/jwt' {
   interface FastifyJWT { payload: Claims, user: Claims }
 }
 
+/** Platform rights need both the flag and the admin role: demoting an admin takes them away too. */
+export function isPlatformAdmin(c: Claims): boolean {
+  return c.typ === 'access' && c.pa === true && c.role === 'admin'
+}
+
 const allowed: Record<Exclude<Access, 'public'>, (c: Claims) => boolean> = {
   read: (c) => c.typ === 'access',
   write: (c) => c.typ === 'access' && (c.role === 'admin' || c.role === 'operator'),
   admin: (c) => c.typ === 'access' && c.role === 'admin',
-  platform: (c) => c.typ === 'access' && c.pa === true,
+  platform: isPlatformAdmin,
   device: (c) => c.typ === 'device',
 }
 

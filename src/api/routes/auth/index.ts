@@ -7,13 +7,25 @@ import { deviceSecretMatches } from '../../../security/device-secrets.js'
 import { hashRefreshToken, newRefreshToken } from '../../../security/tokens.js'
 import { errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
+import { isPlatformAdmin } from '../../plugins/auth.js'
 import { DeviceToken, DeviceTokenBody, LoginBody, Me, RefreshBody, Session } from './schemas.js'
+
+/** users sharing an email across tenants whose password is tried on a login without a tenant */
+const MAX_CANDIDATES = 10
 
 type SessionUser = { id: string, tenantId: string, email: string, name: string, role: 'admin' | 'operator' | 'viewer', platformAdmin: boolean, sessionVersion: number, tenant: { id: string, slug: string, name: string } }
 
 const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { prisma } = ctx.db
+  async function endSessions(tenantId: string, userId: string) {
+    await prisma.$transaction([
+      prisma.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } }),
+      prisma.user.updateMany({ where: { tenantId, id: userId }, data: { sessionVersion: { increment: 1 } } }),
+    ])
+    fastify.userStatus.forget(tenantId, userId)
+    ctx.changes?.changed({ kind: 'user', tenantId, id: userId })
+  }
   const refused = () => { ctx.metrics.loginFailures.inc(); return new AppError(401, 'BAD_CREDENTIALS', 'wrong email, password or tenant') }
 
   async function openSession(user: SessionUser) {
@@ -24,7 +36,7 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
     const accessToken = ctx.tokens.accessToken({ sub: user.id, tid: user.tenantId, ten: user.tenant.slug, role: user.role, pa: user.platformAdmin, sv: user.sessionVersion })
     return {
       tokenType: 'Bearer' as const, accessToken, expiresIn: ctx.tokens.accessTtlS, refreshToken: refresh.token,
-      user: { id: user.id, email: user.email, name: user.name, role: user.role, platformAdmin: user.platformAdmin, tenant: user.tenant },
+      user: { id: user.id, email: user.email, name: user.name, role: user.role, platformAdmin: user.platformAdmin && user.role === 'admin', tenant: user.tenant },
     }
   }
 
@@ -36,13 +48,21 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
     const candidates = await prisma.user.findMany({
       where: { email: email.toLowerCase(), disabled: false, ...(tenant ? { tenant: { slug: tenant } } : {}) },
       include: { tenant: { select: { id: true, slug: true, name: true } } },
-      take: 2,
+      orderBy: { createdAt: 'asc' },
+      take: MAX_CANDIDATES,
     })
-    if (candidates.length > 1) throw new AppError(400, 'TENANT_REQUIRED', 'this email belongs to several tenants: say which one with "tenant"')
-    const user = candidates[0]
-    // compare against a decoy when there is no such user, so timing does not reveal which emails exist
-    const ok = await verifyPassword(password, user?.passwordHash ?? decoyHash)
-    if (!user || !ok) throw refused()
+    // the password is checked before anything else is said: asking "which tenant?" first told anyone
+    // that the email was taken in another tenant, and let that tenant break the user's tenant-less login
+    if (candidates.length === 0) {
+      // compare against a decoy when there is no such user, so timing does not reveal which emails exist
+      await verifyPassword(password, decoyHash)
+      throw refused()
+    }
+    const matches: typeof candidates = []
+    for (const candidate of candidates) if (await verifyPassword(password, candidate.passwordHash)) matches.push(candidate)
+    if (matches.length > 1) throw new AppError(400, 'TENANT_REQUIRED', 'this email and password belong to several tenants: say which one with "tenant"')
+    const user = matches[0]
+    if (!user) throw refused()
     await prisma.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } })
     return openSession(user)
   })
@@ -56,13 +76,17 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
       include: { user: { include: { tenant: { select: { id: true, slug: true, name: true } } } } },
     })
     if (!stored) throw unauthorized('unknown refresh token')
-    if (stored.revokedAt) {
-      // a revoked token presented again means it was copied: end every session of that user
-      await prisma.refreshToken.updateMany({ where: { userId: stored.userId, revokedAt: null }, data: { revokedAt: new Date() } })
+    if (stored.rotatedAt) {
+      // a token already traded for a new pair, presented again, was copied: end every session of
+      // that user, access tokens included (the copy may have been used to get one)
+      await endSessions(stored.tenantId, stored.userId)
       throw unauthorized('refresh token already used; all sessions of this user were ended')
     }
+    // logged out, or ended by an admin (password change, disable): refused, nothing else ended
+    if (stored.revokedAt) throw unauthorized('refresh token revoked')
     if (stored.expiresAt < new Date() || stored.user.disabled) throw unauthorized('refresh token expired')
-    const rotated = await prisma.refreshToken.updateMany({ where: { id: stored.id, revokedAt: null }, data: { revokedAt: new Date() } })
+    const now = new Date()
+    const rotated = await prisma.refreshToken.updateMany({ where: { id: stored.id, revokedAt: null }, data: { revokedAt: now, rotatedAt: now } })
     if (rotated.count !== 1) throw unauthorized('refresh token already used')
     return openSession(stored.user)
   })
@@ -80,7 +104,7 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
     config: { access: 'read' },
   }, async (request) => {
     const p = request.userPrincipal
-    return { userId: p.sub, tenantId: p.tid, tenant: p.ten, role: p.role, platformAdmin: p.pa === true }
+    return { userId: p.sub, tenantId: p.tid, tenant: p.ten, role: p.role, platformAdmin: isPlatformAdmin(p) }
   })
 
   app.post('/device-token', {

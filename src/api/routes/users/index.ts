@@ -3,11 +3,12 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { AppError, conflict, notFound } from '../../../errors.js'
+import { AppError, badRequest, conflict, forbidden, notFound } from '../../../errors.js'
 import { hashPassword } from '../../../security/passwords.js'
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, errors } from '../../schemas/common.js'
 import type { TenantDb } from '../../../db/tenant-scope.js'
 import type { ApiContext } from '../../context.js'
+import { isPlatformAdmin } from '../../plugins/auth.js'
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('viewer')])
 
@@ -26,11 +27,40 @@ const UpdateUser = Type.Object({
   name: Type.Optional(Type.String({ maxLength: 200 })),
   role: Type.Optional(Role),
   disabled: Type.Optional(Type.Boolean()),
+  platformAdmin: Type.Optional(Type.Boolean({ description: 'platform rights (creating tenants); only a platform administrator may change them, and they need the admin role' })),
 }, { additionalProperties: false, minProperties: 1 })
 
-async function assertAdminRemains(db: TenantDb, leavingId: string) {
+type Tx = Parameters<Parameters<TenantDb['$transaction']>[0]>[0]
+
+async function assertAdminRemains(db: Tx, leavingId: string) {
   const admins = await db.user.count({ where: { role: 'admin', disabled: false, id: { not: leavingId } } })
   if (admins === 0) throw conflict('a tenant must keep at least one enabled admin')
+}
+
+/** PostgreSQL's serialization_failure, however the driver adapter wraps it */
+function isSerializationFailure(err: unknown): boolean {
+  const e = err as { code?: unknown, cause?: { originalCode?: unknown, kind?: unknown } } | null
+  return e?.code === 'P2034' || e?.cause?.originalCode === '40001' || e?.cause?.kind === 'TransactionWriteConflict'
+}
+
+/**
+ * Runs `change` after checking that an enabled admin other than `leavingId` remains, in one
+ * serializable transaction: two admins demoting each other at the same moment each saw the other
+ * as the admin that remains (write skew) and left the tenant with none. Serializable makes one of
+ * them fail and retry, and the retry sees that no admin would remain.
+ */
+async function keepingAnAdmin<T>(db: TenantDb, leavingId: string | null, change: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.$transaction(async (tx) => {
+        if (leavingId) await assertAdminRemains(tx, leavingId)
+        return change(tx)
+      }, { isolationLevel: 'Serializable' })
+    } catch (err) {
+      if (attempt < 5 && isSerializationFailure(err)) continue
+      throw err
+    }
+  }
 }
 
 const users: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
@@ -86,14 +116,18 @@ const users: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) 
     const existing = await request.db.user.findUnique({ where: { id } })
     if (!existing) throw notFound('user')
     const { password, ...rest } = request.body
-    if ((rest.role && rest.role !== 'admin') || rest.disabled) await assertAdminRemains(request.db, id)
+    if (rest.platformAdmin !== undefined && !isPlatformAdmin(request.principal)) throw forbidden('only a platform administrator can grant or remove platform rights')
+    if (rest.platformAdmin === true && (rest.role ?? existing.role) !== 'admin') throw badRequest('platform rights need the admin role')
+    const leaves = (rest.role && rest.role !== 'admin') || rest.disabled === true
     // a new password or a disable ends every session: the refresh tokens are revoked, and the access
     // tokens issued before (which carry the old session version) stay refused even after a re-enable
     const endSessions = !!password || rest.disabled === true
-    const user = await request.db.user.update({
+    const passwordHash = password ? await hashPassword(password) : undefined
+    const user = await keepingAnAdmin(request.db, leaves ? id : null, (tx) => tx.user.update({
       where: { id },
-      data: { ...rest, ...(password ? { passwordHash: await hashPassword(password) } : {}), ...(endSessions ? { sessionVersion: { increment: 1 } } : {}) },
-    })
+      // demoted, the user keeps no platform rights (they need the admin role)
+      data: { ...rest, ...(leaves && rest.role ? { platformAdmin: false } : {}), ...(passwordHash ? { passwordHash } : {}), ...(endSessions ? { sessionVersion: { increment: 1 } } : {}) },
+    }))
     if (endSessions) await request.db.refreshToken.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date() } })
     // their access tokens are checked against the changed row from the next request on, on every
     // node (and their MQTT integrations closed). A role change needs no refresh token revocation:
@@ -109,8 +143,7 @@ const users: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) 
     const { id } = request.params
     if (id === request.userPrincipal.sub) throw conflict('you cannot delete yourself')
     if (!await request.db.user.findUnique({ where: { id } })) throw notFound('user')
-    await assertAdminRemains(request.db, id)
-    await request.db.user.delete({ where: { id } })
+    await keepingAnAdmin(request.db, id, (tx) => tx.user.delete({ where: { id } }))
     changed(request.principal.tid, id)
     return reply.status(204).send(null)
   })
