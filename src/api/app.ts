@@ -21,6 +21,7 @@ import devices from './routes/devices/index.js'
 import geofences from './routes/geofences/index.js'
 import shipments from './routes/shipments/index.js'
 import ingest from './routes/ingest/index.js'
+import deadLetters from './routes/dead-letters/index.js'
 import tracking from './routes/tracking/index.js'
 import stream from './routes/stream/index.js'
 import { moveQueryToken } from './routes/stream/query-token.js'
@@ -73,6 +74,7 @@ export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fa
     await api.register(geofences, { ctx, prefix: '/geofences' })
     await api.register(shipments, { ctx, prefix: '/shipments' })
     await api.register(ingest, { ctx, prefix: '/ingest' })
+    await api.register(deadLetters, { ctx, prefix: '/dead-letters' })
     // timeline, manual events, positions, asset state (under /shipments and /devices) and /events
     await api.register(tracking, { ctx })
     await api.register(stream, { ctx })

@@ -42,6 +42,10 @@ export function seeder(db: Database, tenantId: string) {
     geofence: async () => (await p.geofence.create({
       data: { tenantId, name: unique('fence'), kind: 'circle', geometry: { type: 'Point', coordinates: [2.35, 48.85] }, radiusM: 100 },
     })).id,
+    /** a refused payload, as ingestion stores it (id as the API shows it) */
+    deadLetter: async () => String((await p.deadLetter.create({
+      data: { tenantId, deviceId: null, topic: 'tenants/x/devices/y/telemetry', code: 'MALFORMED_JSON', reason: 'not JSON', payload: Buffer.from('{') },
+    })).id),
     /** a planned shipment with two pending stops (and no fences: only the API creates those) */
     shipment: async () => {
       const row = await p.shipment.create({

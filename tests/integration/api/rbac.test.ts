@@ -71,6 +71,8 @@ const table: Record<string, Row> = {
   'POST /api/v1/devices/': { access: 'admin', ok: 201, target: async () => ({ payload: { name: unique('device') } }) },
   'DELETE /api/v1/devices/{id}': { access: 'admin', ok: 204, target: id(async (f) => (await f.seed.device()).id) },
   'GET /api/v1/events': { access: 'read', ok: 200 },
+  'GET /api/v1/dead-letters/': { access: 'read', ok: 200 },
+  'GET /api/v1/dead-letters/{id}': { access: 'read', ok: 200, target: id((f) => f.seed.deadLetter()) },
   'GET /api/v1/shipments/{id}/timeline': { access: 'read', ok: 200, target: id(async (f) => (await f.seed.shipment()).id) },
   'POST /api/v1/shipments/{id}/events': { access: 'write', ok: 201, target: async (f) => ({ params: { id: (await f.seed.shipment()).id }, payload: { type: 'comment', text: 'rbac' } }) },
   'GET /api/v1/devices/{id}/positions': { access: 'read', ok: 200, target: id(async (f) => (await f.seed.device()).id) },

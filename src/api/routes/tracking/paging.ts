@@ -3,6 +3,7 @@
 // new rows arrive. Cursors are base64url text, not a contract: clients pass them back unchanged.
 import { AppError } from '../../../errors.js'
 import type { EventKey } from '../../../db/read-models.js'
+import type { DeadLetterKey } from '../../../db/dead-letter-reads.js'
 
 const invalid = (name: string) => new AppError(400, 'INVALID_CURSOR', `${name} is not a cursor this API issued`)
 const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64url')
@@ -25,6 +26,18 @@ export function parseEventCursor(cursor: string | undefined, name = 'cursor'): E
   const id = m ? Number(m[2]) : NaN
   if (ts === undefined || !Number.isSafeInteger(id)) throw invalid(name)
   return { ts, id }
+}
+
+/** Dead letters (GET /dead-letters) page on their received time, then id: `l:`, so no event cursor passes for one. */
+export const deadLetterCursor = (k: DeadLetterKey) => encode(`l:${k.receivedAt}:${k.id}`)
+
+export function parseDeadLetterCursor(cursor: string | undefined): DeadLetterKey | undefined {
+  if (cursor === undefined) return undefined
+  const m = /^l:(-?\d{1,16}):(\d{1,18})$/.exec(decode(cursor))
+  const receivedAt = m ? instantMs(m[1]!) : undefined
+  const id = m ? Number(m[2]) : NaN
+  if (receivedAt === undefined || !Number.isSafeInteger(id)) throw invalid('cursor')
+  return { receivedAt, id }
 }
 
 /** Device ids match DeviceId (1–64 of [A-Za-z0-9_.:-]): a cursor naming anything else was not ours. */
