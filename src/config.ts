@@ -34,7 +34,7 @@ export const ConfigSchema = Type.Object({
   DATA_DIR: Str('folder for the embedded database, generated secrets and (without REDIS_URL) the asset state snapshot'),
   DB_POOL_MAX: Int('PostgreSQL connections per process', 1, 1000),
   REDIS_URL: Opt(Str('Redis URL: asset state in Redis and the broker clustered over Redis; unset means in-process state')),
-  REDIS_KEY_PREFIX: Str('prefix for every Redis key ReTrack writes'),
+  REDIS_KEY_PREFIX: Str('prefix for every Redis key and pub/sub channel ReTrack uses, the broker\'s included: the nodes of one deployment share it, deployments sharing a Redis need different ones'),
   MQTT_CLUSTER: Str('share broker subscriptions and sessions with other nodes through Redis: auto (when REDIS_URL is set), on, off', { enum: ['auto', 'on', 'off'] }),
 
   JWT_SECRET: Opt(Str('secret that signs access tokens; generated into DATA_DIR when unset (set it in production)', { minLength: 32 })),

@@ -4,6 +4,15 @@
 // mean "stored". An integration may publish commands to its tenant's devices. Anything else closes
 // the connection ([MQTT-3.3.5-2]: no negative PUBACK in 3.1.1). A connection's answers keep the
 // order of its publishes, whatever order their writes commit in.
+// What ingestion refused entirely (nothing stored, at least one element dead-lettered: a status
+// `ONLINE`, telemetry that is not JSON) is acknowledged all the same, but not handed on: a
+// subscriber of `tenants/<t>/#` could not tell it from valid traffic. Aedes publishes the packet
+// this hook authorized, so the packet is turned into an empty one on WITHHELD_TOPIC, which no
+// subscription can match (the subscription ACL allows only `tenants/…` topics); it reaches no
+// client, no persistent session and no other node. A batch of which anything was stored (or was
+// already stored) goes on whole, its refused elements included: they are dead-lettered all the
+// same, and an integration validates what it reads. Readings that are well-formed but dropped by
+// a filter (out of range, too old) are no refusal and go on too.
 // Nothing a client publishes is kept as a retained message: readings, statuses and events are
 // stored by ingestion, and a retained copy would be replayed to every later subscriber as if it
 // were new (a stale reading, a device "online" long after it went, a command run again at each
@@ -12,12 +21,18 @@ import type { Client, PublishPacket } from 'aedes'
 import { Ajv } from 'ajv'
 import { commandSchema } from '../../contracts/schemas.js'
 import { parseDeviceTopic } from '../../contracts/topics.js'
-import type { Ingestor, DeviceIdentity } from '../../ingest/ingestor.js'
+import type { Ingestor, DeviceIdentity, IngestOutcome } from '../../ingest/ingestor.js'
 import type { Logger } from '../../logger.js'
 import type { Metrics } from '../../metrics.js'
 import { principalOf } from '../principal.js'
 
 const validateCommand = new Ajv({ strict: false }).compile(commandSchema)
+
+/** Where a publish ingestion refused entirely goes instead (reserved `$` topic: no client may subscribe to it). */
+export const WITHHELD_TOPIC = '$retrack/refused'
+
+/** Nothing stored or already stored, and at least one element dead-lettered. */
+export const refusedEntirely = (outcome: IngestOutcome) => outcome.accepted === 0 && outcome.duplicates === 0 && outcome.rejected.length > 0
 
 class Denied extends Error {
   readonly code = 'MQTT_PUBLISH_DENIED'
@@ -63,19 +78,26 @@ export function authorizePublishHook(deps: AuthorizePublishDeps) {
     if (parsed.deviceId !== principal.deviceId) return deny(client, topic, 'another device\'s topic', callback)
     const who: DeviceIdentity = principal
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-    let work: Promise<unknown>
+    let work: Promise<IngestOutcome>
     switch (parsed.channel) {
       case 'telemetry': work = deps.ingestor.telemetry(who, topic, payload, 'mqtt'); break
       case 'events': work = deps.ingestor.events(who, topic, payload, 'mqtt'); break
       case 'status': work = deps.ingestor.status(who, topic, payload); break
       default: return deny(client, topic, 'devices do not publish commands', callback)
     }
-    const outcome = work.then((): Outcome => ({ ok: true }), (err: unknown): Outcome => ({ ok: false, err }))
+    const outcome = work.then((o): Outcome => ({ ok: true, refused: refusedEntirely(o) }), (err: unknown): Outcome => ({ ok: false, err }))
     const previous = client ? lastAnswer.get(client) : undefined
     const turn = previous ? previous.then(() => outcome) : outcome
     if (client) lastAnswer.set(client, turn)
     void turn.then((result) => {
-      if (result.ok) return callback(null)
+      if (result.ok) {
+        if (result.refused) {
+          deps.log.debug({ device: principal.deviceId, topic }, 'refused payload acknowledged and withheld from subscribers')
+          packet.topic = WITHHELD_TOPIC
+          packet.payload = Buffer.alloc(0)
+        }
+        return callback(null)
+      }
       // on a failed write the connection closes without PUBACK, so the device sends it again
       deps.log.error({ err: result.err, device: principal.deviceId }, 'durable write failed; message not acknowledged')
       callback(result.err instanceof Error ? result.err : new Error(String(result.err)))
@@ -83,4 +105,4 @@ export function authorizePublishHook(deps: AuthorizePublishDeps) {
   }
 }
 
-type Outcome = { ok: true } | { ok: false, err: unknown }
+type Outcome = { ok: true, refused: boolean } | { ok: false, err: unknown }
