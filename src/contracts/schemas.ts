@@ -27,7 +27,7 @@ export const readingSchema = {
     alt: { ...finite, description: 'metres above the ellipsoid' },
     accuracy: { type: 'number', minimum: 0, description: 'metres' },
     battery: { type: 'number', minimum: 0, maximum: 100, description: 'percent' },
-    seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'device counter, used for dedupe' },
+    seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'device counter, kept with the reading; readings are deduplicated by device and ts, not by seq' },
     attrs: {
       type: 'object', maxProperties: 64, description: 'free sensor values, e.g. {"temp": 4.2} in °C',
       additionalProperties: { type: ['number', 'string', 'boolean', 'null'], maxLength: 256 },

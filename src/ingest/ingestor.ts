@@ -10,7 +10,7 @@ import type { Fix } from '../contracts/payloads.js'
 import type { AssetPipeline } from '../core/pipeline.js'
 import type { PresenceStore } from '../core/ports.js'
 import type { DropReason, FilterSettings } from '../core/stages/stage.js'
-import { statelessStages } from '../core/stages/stateless.js'
+import { statelessStages, timeChecks } from '../core/stages/stateless.js'
 import type { DeadLetter } from '../db/dead-letters.js'
 import type { NewTrackingEvent, StoredTrackingEvent } from '../db/tracking-events.js'
 import type { Logger } from '../logger.js'
@@ -43,6 +43,16 @@ export interface IngestOutcome {
 
 export type Transport = 'mqtt' | 'http' | 'external'
 
+/**
+ * Drops that mean the device is misconfigured (a clock far off, epoch seconds sent for
+ * milliseconds) rather than a receiver's ordinary noise: the reading would be lost without a trace
+ * but a counter, so it is dead-lettered too, with the payload, where an integrator can find it
+ * (GET /dead-letters). A cold start's 0,0 or a poor accuracy is noise: counted only.
+ */
+const TIME_DROPS = new Set<DropReason>(['future', 'too_old'])
+/** live connections that said `offline` on their status topic and are still sending: bounded */
+const MAX_SILENCED = 10_000
+
 export interface IngestorDeps {
   sinks: IngestSinks
   pipeline: AssetPipeline
@@ -57,6 +67,8 @@ export interface IngestorDeps {
 
 export class Ingestor {
   private readonly now: () => number
+  /** connections whose device published `offline` on them: their next packet marks it online again */
+  private readonly saidOffline = new Set<string>()
 
   constructor(private readonly deps: IngestorDeps) {
     this.now = deps.now ?? Date.now
@@ -67,21 +79,25 @@ export class Ingestor {
     const decoded = decodeTelemetry(payload, who.tenantId, who.deviceId, receivedAt, this.deps.settings.maxBatch)
     const outcome: IngestOutcome = { accepted: 0, duplicates: 0, dropped: [], rejected: decoded.rejections }
     const kept: Fix[] = []
+    let timeDrops: Rejection[] | undefined
     decoded.items.forEach((fix, i) => {
       for (const stage of statelessStages) {
         const r = stage.check(fix, receivedAt, this.deps.settings)
         if (!r.ok) {
-          outcome.dropped.push({ ...(decoded.batch ? { index: decoded.indices[i]! } : {}), reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) })
+          const index = decoded.batch ? { index: decoded.indices[i]! } : {}
+          outcome.dropped.push({ ...index, reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) })
           this.deps.metrics.readingsDropped.inc({ reason: r.reason })
+          if (TIME_DROPS.has(r.reason)) (timeDrops ??= []).push({ code: 'BAD_TIME', reason: badTimeReason(fix.ts, r.reason, r.detail), ...index })
           return
         }
       }
       kept.push(fix)
     })
+    const letters = timeDrops ? [...decoded.rejections, ...timeDrops] : decoded.rejections
     const stored = this.deps.sinks.positions.write(kept)
     // most messages have nothing to dead-letter: no second promise and no Promise.all for them
-    const durable = decoded.rejections.length === 0 ? stored
-      : Promise.all([stored, this.deadLetter(who, topic, payload, decoded.rejections)]).then(([fresh]) => fresh)
+    const durable = letters.length === 0 ? stored
+      : Promise.all([stored, this.deadLetter(who, topic, payload, letters)]).then(([fresh]) => fresh)
     if (kept.length > 0) {
       this.deps.pipeline.submit(kept).catch((err: unknown) => this.deps.log.error({ err, device: who.deviceId }, 'pipeline failed'))
     }
@@ -90,7 +106,7 @@ export class Ingestor {
     outcome.accepted = newFixes.length
     outcome.duplicates = kept.length - newFixes.length
     const lastTs = newFixes.reduce((max, f) => Math.max(max, f.ts), -1)
-    this.deps.presence.seen(who, receivedAt, lastTs >= 0 ? lastTs : undefined)
+    this.seen(who, receivedAt, lastTs >= 0 ? lastTs : undefined)
     // backpressure: when processing falls behind, the acknowledgement waits (the reading is
     // already stored), so publishers slow down instead of the backlog growing without bound
     const { maxBacklog } = this.deps.settings
@@ -100,17 +116,34 @@ export class Ingestor {
   }
 
   async events(who: DeviceIdentity, topic: string, payload: Buffer, _transport: Transport): Promise<IngestOutcome> {
+    const receivedAt = this.now()
     const decoded = decodeEvents(payload, who.tenantId, who.deviceId, this.deps.settings.maxBatch)
-    const rows: NewTrackingEvent[] = decoded.items.map((e) => ({
+    const dropped: IngestOutcome['dropped'] = []
+    const letters = [...decoded.rejections]
+    // the time checks readings get: an event stamped in seconds or by a clock years off would sit
+    // at the top or the bottom of every feed for good, outside any shipment's timeline
+    const timely = decoded.items.filter((e, i) => {
+      for (const check of timeChecks) {
+        const r = check(e.ts, receivedAt, this.deps.settings)
+        if (r.ok) continue
+        const index = decoded.batch ? { index: decoded.indices[i]! } : {}
+        dropped.push({ ...index, reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) })
+        letters.push({ code: 'BAD_TIME', reason: badTimeReason(e.ts, r.reason, r.detail), ...index })
+        this.deps.metrics.readingsDropped.inc({ reason: r.reason })
+        return false
+      }
+      return true
+    })
+    const rows: NewTrackingEvent[] = timely.map((e) => ({
       tenantId: e.tenantId, deviceId: e.deviceId, vehicleId: who.vehicleId, type: e.type, ts: e.ts, source: 'device',
       payload: { ...e.data, ...(e.lat !== undefined && e.lon !== undefined ? { lat: e.lat, lon: e.lon } : {}), ...(e.seq !== undefined ? { seq: e.seq } : {}) },
       dedupeKey: `dev:${e.deviceId}:${e.type}:${e.ts}:${e.seq ?? ''}`,
     }))
-    const [stored] = await Promise.all([this.deps.sinks.deviceEvents.write(rows), this.deadLetter(who, topic, payload, decoded.rejections)])
+    const [stored] = await Promise.all([this.deps.sinks.deviceEvents.write(rows), this.deadLetter(who, topic, payload, letters)])
     const fresh = stored.filter((s): s is StoredTrackingEvent => s !== null)
-    this.deps.presence.seen(who, this.now())
+    this.seen(who, receivedAt)
     if (fresh.length > 0) this.deps.onDeviceEvents?.(fresh)
-    return { accepted: fresh.length, duplicates: rows.length - fresh.length, dropped: [], rejected: decoded.rejections }
+    return { accepted: fresh.length, duplicates: rows.length - fresh.length, dropped, rejected: decoded.rejections }
   }
 
   async status(who: DeviceIdentity, topic: string, payload: Buffer): Promise<IngestOutcome> {
@@ -120,10 +153,32 @@ export class Ingestor {
       return { accepted: 0, duplicates: 0, dropped: [], rejected: [status] }
     }
     const at = this.now()
-    if (status.state === 'offline') await this.deps.presence.disconnected(who, null, at)
-    else if (who.connection) await this.deps.presence.connected(who, who.connection, at)
-    else this.deps.presence.seen(who, at)
+    const connection = who.connection
+    if (status.state === 'offline') {
+      // scoped to this connection: the Last Will of a connection already replaced (the device
+      // reconnected, maybe to another node) must not mark the new one offline
+      await this.deps.presence.disconnected(who, connection ?? null, at)
+      if (connection) this.silence(connection)
+    } else if (connection) {
+      this.saidOffline.delete(connection)
+      await this.deps.presence.connected(who, connection, at)
+    } else this.deps.presence.seen(who, at)
     return { accepted: 1, duplicates: 0, dropped: [], rejected: [] }
+  }
+
+  /** Activity; a device that said `offline` and keeps sending on the same connection is online after all. */
+  private seen(who: DeviceIdentity, at: number, fixTs?: number): void {
+    const connection = who.connection
+    if (connection && this.saidOffline.size > 0 && this.saidOffline.delete(connection)) {
+      this.deps.presence.connected(who, connection, at).catch((err: unknown) => this.deps.log.warn({ err, device: who.deviceId }, 'presence update failed'))
+    }
+    this.deps.presence.seen(who, at, fixTs)
+  }
+
+  private silence(connection: string): void {
+    // oldest first out: a connection that said offline and then closed never sends again
+    if (this.saidOffline.size >= MAX_SILENCED) this.saidOffline.delete(this.saidOffline.values().next().value!)
+    this.saidOffline.add(connection)
   }
 
   private async deadLetter(who: DeviceIdentity, topic: string, payload: Buffer, rejections: Rejection[]): Promise<void> {
@@ -138,4 +193,12 @@ export class Ingestor {
     this.deps.log.info({ device: who.deviceId, topic, code: rejections[0]!.code, reason }, 'payload dead-lettered')
     await this.deps.sinks.deadLetters.write([{ tenantId: who.tenantId, deviceId: who.deviceId, topic, code: rejections[0]!.code, reason, payload }])
   }
+}
+
+/** Why a reading or event was refused for its time, with the usual mistake named when it fits. */
+function badTimeReason(ts: number, reason: DropReason, detail: string | undefined): string {
+  const what = reason === 'future' ? 'in the future' : 'too old'
+  // epoch seconds read as milliseconds land in January 1970
+  const seconds = ts > 0 && ts < 100_000_000_000 ? '; is it in epoch seconds? ts must be epoch milliseconds or ISO 8601' : ''
+  return `ts ${what}${detail ? ` (${detail})` : ''}${seconds}`
 }

@@ -1,5 +1,5 @@
 // Checks a fix needs nothing but itself for, in the order they run. Modeled on Traccar's FilterHandler.
-import { drop, keep, type StatelessStage } from './stage.js'
+import { drop, keep, type FilterSettings, type StageResult, type StatelessStage } from './stage.js'
 
 const finite = (n: number) => typeof n === 'number' && Number.isFinite(n)
 
@@ -15,15 +15,16 @@ export const nullIsland: StatelessStage = {
   check: (fix) => Math.abs(fix.lat) < 1e-6 && Math.abs(fix.lon) < 1e-6 ? drop('null_island') : keep,
 }
 
-export const future: StatelessStage = {
-  name: 'future',
-  check: (fix, now, s) => fix.ts - now > s.maxFutureMs ? drop('future', `${Math.round((fix.ts - now) / 1000)} s ahead of the server clock`) : keep,
-}
+type TimeCheck = (ts: number, now: number, s: FilterSettings) => StageResult
 
-export const tooOld: StatelessStage = {
-  name: 'too_old',
-  check: (fix, now, s) => now - fix.ts > s.maxAgeMs ? drop('too_old', `${Math.round((now - fix.ts) / 3600000)} h old`) : keep,
-}
+const futureTime: TimeCheck = (ts, now, s) => ts - now > s.maxFutureMs ? drop('future', `${Math.round((ts - now) / 1000)} s ahead of the server clock`) : keep
+const tooOldTime: TimeCheck = (ts, now, s) => now - ts > s.maxAgeMs ? drop('too_old', `${Math.round((now - ts) / 3600000)} h old`) : keep
+
+export const future: StatelessStage = { name: 'future', check: (fix, now, s) => futureTime(fix.ts, now, s) }
+export const tooOld: StatelessStage = { name: 'too_old', check: (fix, now, s) => tooOldTime(fix.ts, now, s) }
+
+/** The checks of a reading that apply to a device event too (an event has no position to judge). */
+export const timeChecks: readonly TimeCheck[] = [futureTime, tooOldTime]
 
 export const poorAccuracy: StatelessStage = {
   name: 'poor_accuracy',
