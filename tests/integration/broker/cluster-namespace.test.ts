@@ -44,8 +44,10 @@ describe.runIf(services().redis && postgresAvailable())('cluster mode: deploymen
   const open: MqttClient[] = []
   const track = <T extends { client: MqttClient }>(c: T) => { open.push(c.client); return c }
 
+  // unique per run: keys an older version (or another run) left in this Redis must not look like ours
+  const clientIdOf = (name: string) => `acme:${name}-${run}`
   const integration = (p: Provisioned, name: string, extra: IClientOptions = {}): IClientOptions =>
-    ({ clientId: `acme:${name}`, username: 'acme', password: p.operatorToken, ...extra })
+    ({ clientId: clientIdOf(name), username: 'acme', password: p.operatorToken, ...extra })
   const topicOf = (p: Provisioned, channel: string, i = 0) => `tenants/acme/devices/${p.devices[i]!.id}/${channel}`
   let t = Date.now() - 600_000
   const reading = () => JSON.stringify({ ts: (t += 1000), lat: 45.76, lon: 4.83 })
@@ -161,7 +163,7 @@ describe.runIf(services().redis && postgresAvailable())('cluster mode: deploymen
     // what would name this test's clients or brokers if the broker wrote outside its prefix
     const brokers = [a1, a2, b1].map((n) => n.server.broker!.aedes.id)
     const clientIds = [...acmeA.devices, ...acmeB.devices].map((d) => d.id)
-      .concat(['twin', 'archive', 'erp', 'relay'].map((n) => `acme:${n}`))
+      .concat(['twin', 'archive', 'erp', 'relay'].map(clientIdOf))
     const tokens = [...brokers, ...clientIds, ...clientIds.map(encodeURIComponent)]
     const outside = (await keysOf('*')).filter((k) => !k.startsWith(prefixA) && !k.startsWith(prefixB))
     expect(outside.filter((k) => tokens.some((tok) => k.includes(tok)))).toEqual([])
@@ -172,9 +174,9 @@ describe.runIf(services().redis && postgresAvailable())('cluster mode: deploymen
       expect(members.filter((m) => tokens.some((tok) => m.includes(tok)))).toEqual([])
     }
     // …and inside: the persistence's session keys of each deployment under its own prefix
-    expect(await redis.sismember(`${brokerKeyPrefix(prefixA)}clients`, 'acme:archive')).toBe(1)
-    expect(await redis.sismember(`${brokerKeyPrefix(prefixB)}clients`, 'acme:archive')).toBe(0)
-    expect(await keysOf(`${brokerKeyPrefix(prefixA)}client:*`)).toContain(`${brokerKeyPrefix(prefixA)}client:${encodeURIComponent('acme:archive')}`)
+    expect(await redis.sismember(`${brokerKeyPrefix(prefixA)}clients`, clientIdOf('archive'))).toBe(1)
+    expect(await redis.sismember(`${brokerKeyPrefix(prefixB)}clients`, clientIdOf('archive'))).toBe(0)
+    expect(await keysOf(`${brokerKeyPrefix(prefixA)}client:*`)).toContain(`${brokerKeyPrefix(prefixA)}client:${encodeURIComponent(clientIdOf('archive'))}`)
 
     // channels: a device subscribed to its commands makes the broker SUBSCRIBE to that topic's channel
     const device = await connect(b1.mqttUrl, deviceOptions('acme', acmeB.devices[0]!, { clientId: acmeB.devices[0]!.id }))
