@@ -25,18 +25,25 @@ export async function acquireCredentials(c: SimConfig, fromFile: DeviceCredentia
   const tenant = c.tenant ?? api?.tenantSlug
   if (!tenant) throw new Error('no tenant: give --tenant (the login did not say which tenant the user belongs to)')
   if (!c.provision) return { credentials: fromFile ?? [], tenant, api }
-  const credentials = await provisionSaving(api!, c, io)
+  const { devices: credentials, saved } = await provisionSaving(api!, c, io)
   const file = devicesFileOf(c)
-  io.log(`saved ${credentials.length} device credentials to ${file} (repeat the run with --devices-file ${file} --tenant ${tenant})`)
+  if (saved) io.log(`saved ${credentials.length} device credentials to ${file} (repeat the run with --devices-file ${file} --tenant ${tenant})`)
+  else io.log(`the ${credentials.length} device credentials are NOT saved (see above): these devices run now, but their secrets are lost when the run ends`)
   return { credentials, tenant, api }
 }
 
-async function provisionSaving(api: ApiClient, c: SimConfig, io: RunIo): Promise<DeviceCredential[]> {
+/** Provisions the devices, saving them as they are created; `saved`: every one of them is in the devices file. */
+async function provisionSaving(api: ApiClient, c: SimConfig, io: RunIo): Promise<{ devices: DeviceCredential[], saved: boolean }> {
   const count = c.devices ?? 10
   const file = new ProvisionedDevicesFile(devicesFileOf(c))
   let interrupted = false
   const save = () => {
     try { file.save() } catch (err) { io.log(`could not save the device credentials to ${file.file}: ${(err as Error).message}`) }
+  }
+  // what the messages may claim: only what is on disk
+  const kept = () => {
+    if (file.size === 0) return ''
+    return file.unsaved === 0 ? `; their credentials are saved in ${file.file}` : `; their credentials could NOT be saved in ${file.file}`
   }
   const onSignal = () => {
     interrupted = true
@@ -58,11 +65,11 @@ async function provisionSaving(api: ApiClient, c: SimConfig, io: RunIo): Promise
   save()
   if (file.backup) io.log(`${file.file} existed: kept it as ${file.backup}`)
   if ('error' in outcome) {
-    if (file.size > 0) io.log(`created ${file.size} of ${count} devices before the error; their credentials are saved in ${file.file}`)
+    if (file.size > 0) io.log(`created ${file.size} of ${count} devices before the error${kept()}`)
     throw outcome.error
   }
   if (interrupted) {
-    throw new RunInterrupted(`interrupted while provisioning: created ${file.size} of ${count} devices (and their vehicles)${file.size > 0 ? `; their credentials are saved in ${file.file}` : ''}`)
+    throw new RunInterrupted(`interrupted while provisioning: created ${file.size} of ${count} devices (and their vehicles)${kept()}`)
   }
-  return outcome.devices
+  return { devices: outcome.devices, saved: file.unsaved === 0 }
 }

@@ -52,6 +52,9 @@ export class ProvisionedDevicesFile {
   /** How many devices were created so far. */
   get size() { return this.count }
 
+  /** How many of them are not on disk (yet, or because saving failed). */
+  get unsaved() { return this.count - this.saved }
+
   /** The created devices, in provisioning order. */
   get devices(): DeviceCredential[] {
     return this.slots.filter((d): d is DeviceCredential => d !== undefined)

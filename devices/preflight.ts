@@ -1,7 +1,7 @@
 // Everything about a run that can be checked without the network, checked before the run touches
 // ReTrack: a mistake found after --provision would leave vehicles, devices and shipments behind for
 // nothing. Failures are ConfigErrors naming the flag (exit 2), like bad flags.
-import { existsSync, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError, type SimConfig } from './config.js'
 import { readDevicesFile, type DeviceCredential } from './credentials.js'
@@ -14,16 +14,38 @@ export function devicesFileOf(c: SimConfig): string {
   return c.devicesFile ?? DEFAULT_DEVICES_FILE
 }
 
-function checkWritable(flag: string, file: string) {
+const reason = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message
+
+/**
+ * Refuses a file the run could not write. `replace`: written as a temporary file beside it, then
+ * renamed over it (the devices file), so the folder must take new files whatever the file's own
+ * mode; `in-place`: written over (a new file needs the folder, an existing one its own permission).
+ * The folder is tried for real (a file created and removed): permissions, ACLs, a read-only mount.
+ */
+function checkWritable(flag: string, file: string, how: 'replace' | 'in-place') {
   const dir = path.dirname(path.resolve(file))
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`--${flag} ${file}: directory ${dir} does not exist`)
-  if (existsSync(file) && statSync(file).isDirectory()) throw new ConfigError(`--${flag} ${file}: is a directory`)
+  if (!existsSync(dir)) throw new ConfigError(`--${flag} ${file}: directory ${dir} does not exist`)
+  if (!statSync(dir).isDirectory()) throw new ConfigError(`--${flag} ${file}: ${dir} is not a directory`)
+  const exists = existsSync(file)
+  if (exists && statSync(file).isDirectory()) throw new ConfigError(`--${flag} ${file}: is a directory`)
+  if (how === 'in-place' && exists) {
+    try { accessSync(file, constants.W_OK) } catch (err) { throw new ConfigError(`--${flag} ${file}: cannot be written (${reason(err)})`) }
+    return
+  }
+  const probe = path.join(dir, `.${path.basename(file)}.write-check-${process.pid}`)
+  try {
+    writeFileSync(probe, '', { flag: 'wx' })
+    rmSync(probe)
+  } catch (err) {
+    throw new ConfigError(`--${flag} ${file}: cannot create files in ${dir} (${reason(err)}); give a --${flag} in a writable folder`)
+  }
 }
 
 /** Checks the files of a run; returns the credentials of the devices file the run will use (not with --provision). */
 export function preflight(c: SimConfig): DeviceCredential[] | undefined {
-  if (c.truthOut !== undefined) checkWritable('truth-out', c.truthOut)
-  if (c.provision) { checkWritable('devices-file', devicesFileOf(c)); return undefined }
+  if (c.truthOut !== undefined) checkWritable('truth-out', c.truthOut, 'in-place')
+  // before anything is provisioned: devices whose secrets cannot be saved are lost
+  if (c.provision) { checkWritable('devices-file', devicesFileOf(c), 'replace'); return undefined }
   let all: DeviceCredential[]
   try { all = readDevicesFile(c.devicesFile!) } catch (err) {
     throw new ConfigError(`--devices-file: ${(err as Error).message}`)

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
 import { fromRoot } from './paths.js'
+import { accountProblems, type AccountField } from './security/account-rules.js'
 
 const Str = (description: string, opts: object = {}) => Type.String({ description, ...opts })
 const Int = (description: string, minimum = 0, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ description, minimum, maximum })
@@ -29,10 +30,13 @@ export const ConfigSchema = Type.Object({
   MQTT_MAX_TOPIC_LEVELS: Int('deepest topic accepted', 1, 100),
   MQTT_CONNECT_TIMEOUT_MS: Int('time a socket has to send CONNECT', 100),
   MQTT_MAX_BATCH: Int('most readings in one telemetry batch; larger batches are dead-lettered', 1, 100000),
+  MQTT_SESSION_MAX_QUEUED: Int('most messages kept for one persistent MQTT session (clean=false) while its client is away; newer ones are dropped (retrack_mqtt_queued_dropped_total); 0: no limit', 0, 1000000),
+  MQTT_SESSION_EXPIRY_S: Int('a persistent MQTT session whose client has not been connected for this long is removed with its queued messages and subscriptions; 0: never', 0),
 
   DATABASE_URL: Opt(Str('PostgreSQL URL; when unset ReTrack runs an embedded PGlite database in DATA_DIR')),
   DATA_DIR: Str('folder for the embedded database, generated secrets and (without REDIS_URL) the asset state snapshot'),
   DB_POOL_MAX: Int('PostgreSQL connections per process', 1, 1000),
+  DB_QUERY_TIMEOUT_MS: Int('longest a PostgreSQL query may go unanswered before ReTrack fails it and drops its connection (a hung server, a half-open connection); 0: no limit. Not applied to migrations or the embedded database', 0),
   REDIS_URL: Opt(Str('Redis URL: asset state in Redis and the broker clustered over Redis; unset means in-process state')),
   REDIS_KEY_PREFIX: Str('prefix for every Redis key and pub/sub channel ReTrack uses, the broker\'s included: the nodes of one deployment share it, deployments sharing a Redis need different ones'),
   MQTT_CLUSTER: Str('share broker subscriptions and sessions with other nodes through Redis: auto (when REDIS_URL is set), on, off', { enum: ['auto', 'on', 'off'] }),
@@ -42,9 +46,9 @@ export const ConfigSchema = Type.Object({
   REFRESH_TOKEN_TTL_S: Int('lifetime of a refresh token', 60),
   DEVICE_TOKEN_TTL_S: Int('lifetime of a device JWT usable as MQTT password', 30),
 
-  BOOTSTRAP_TENANT: Opt(Str('first-run: slug of the tenant to create when the database has none')),
+  BOOTSTRAP_TENANT: Opt(Str('first-run: slug of the tenant to create when the database has none (the three BOOTSTRAP_* settings go together: all or none)')),
   BOOTSTRAP_EMAIL: Opt(Str('first-run: email of its admin (a platform administrator)')),
-  BOOTSTRAP_PASSWORD: Opt(Str('first-run: password of that admin', { minLength: 8 })),
+  BOOTSTRAP_PASSWORD: Opt(Str('first-run: password of that admin (8-200 characters)', { minLength: 8 })),
 
   INGEST_BATCH_MAX: Int('most readings written in one database batch', 1, 100000),
   PIPELINE_MAX_BACKLOG: Int('fixes stored but not yet processed above which acknowledgements wait (backpressure)', 1),
@@ -52,6 +56,8 @@ export const ConfigSchema = Type.Object({
 
   STOP_RADIUS_M: Num('radius of the circular fence every shipment stop gets unless it says otherwise', 10, 100000),
   STOP_DWELL_S: Int('planned dwell at a stop when the shipment does not say', 0),
+  STOP_STATIONARY_MPS: Num('a fix slower than this (its reported speed, else its distance from the previous fix over the time between) is stationary: arriving at a stop needs at least one stationary fix inside its fence, besides the dwell', 0, 50),
+  STOP_SKIP_STILL_S: Int('seconds stationary inside a stop\'s fence before it counts as reached while earlier stops are still pending (which it then skips)'),
 
   FILTER_MAX_FUTURE_S: Int('fixes stamped further in the future are dropped'),
   FILTER_MAX_AGE_S: Int('fixes older than this are dropped'),
@@ -163,6 +169,7 @@ export function configProblems(config: Config): string[] {
     try { decodeURIComponent(url.username); decodeURIComponent(url.password) } catch { problems.push(`${key}: has a malformed percent-encoding in its user or password`) }
     if (key !== 'DATABASE_URL' && !url.hostname) problems.push(`${key}: has no host`)
   }
+  problems.push(...bootstrapProblems(config))
   if (config.MQTT_CLUSTER === 'on' && !config.REDIS_URL) problems.push('MQTT_CLUSTER: on needs REDIS_URL')
   if (Boolean(config.MQTT_TLS_CERT) !== Boolean(config.MQTT_TLS_KEY)) problems.push('MQTT_TLS_CERT and MQTT_TLS_KEY: set both (MQTT over TLS) or neither')
   for (const key of ['MQTT_TLS_CERT', 'MQTT_TLS_KEY'] as const) {
@@ -170,6 +177,21 @@ export function configProblems(config: Config): string[] {
     if (file && !existsSync(file)) problems.push(`${key}: no such file`)
   }
   return problems
+}
+
+const bootstrapKeys = ['BOOTSTRAP_TENANT', 'BOOTSTRAP_EMAIL', 'BOOTSTRAP_PASSWORD'] as const
+const bootstrapFields: Partial<Record<AccountField, typeof bootstrapKeys[number]>> = { slug: 'BOOTSTRAP_TENANT', email: 'BOOTSTRAP_EMAIL', password: 'BOOTSTRAP_PASSWORD' }
+
+/**
+ * The first-run settings go together (a part of them would otherwise be ignored without a word)
+ * and follow the rules of the API's POST /tenants.
+ */
+function bootstrapProblems(config: Config): string[] {
+  const missing = bootstrapKeys.filter((key) => !config[key])
+  if (missing.length === bootstrapKeys.length) return []
+  if (missing.length > 0) return [`${missing.join(', ')}: missing (${bootstrapKeys.join(', ')} go together: set all three or none)`]
+  return accountProblems({ slug: config.BOOTSTRAP_TENANT, email: config.BOOTSTRAP_EMAIL, password: config.BOOTSTRAP_PASSWORD })
+    .map((p) => `${bootstrapFields[p.field] ?? p.field}: ${p.problem}`)
 }
 
 /** Loads `.env` from the working directory into process.env, if there is one (existing variables win). */

@@ -1,5 +1,8 @@
 // Every Prometheus metric ReTrack exposes, on one registry per process (tests build several apps
 // in one process, so nothing goes on prom-client's global registry).
+// Under WORKERS > 1, /metrics sums each of these over the workers (src/cluster-metrics.ts): right
+// for counters, histograms and gauges that count something (devices connected); a gauge that must
+// not be summed names its prom-client `aggregator` ('max', 'average', …).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 export class Metrics {
@@ -24,6 +27,14 @@ export class Metrics {
   readonly authFailures = new Counter({
     name: 'retrack_mqtt_auth_failures_total', help: 'refused MQTT connections by reason',
     labelNames: ['reason'] as const, registers: [this.registry],
+  })
+  readonly mqttQueuedDropped = new Counter({
+    name: 'retrack_mqtt_queued_dropped_total', help: 'messages not kept for a persistent MQTT session: queue_full (it already held MQTT_SESSION_MAX_QUEUED; a connected client still gets them live), expired (discarded with a session removed after MQTT_SESSION_EXPIRY_S)',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  })
+  readonly mqttSessionsExpired = new Counter({
+    name: 'retrack_mqtt_sessions_expired_total', help: 'persistent MQTT sessions removed because their client had not connected for MQTT_SESSION_EXPIRY_S',
+    registers: [this.registry],
   })
   readonly aclDenials = new Counter({
     name: 'retrack_mqtt_acl_denials_total', help: 'refused publishes and subscriptions, and messages withheld from a client outside its scope (action=forward)',
@@ -58,8 +69,26 @@ export class Metrics {
     name: 'retrack_events_total', help: 'tracking events stored, by type',
     labelNames: ['type'] as const, registers: [this.registry],
   })
+  readonly pipelineRetried = new Counter({
+    name: 'retrack_pipeline_batches_retried_total', help: 'batches whose processing failed on the state store or the database and was retried (once per batch)',
+    registers: [this.registry],
+  })
+  readonly pipelineFailed = new Counter({
+    name: 'retrack_pipeline_batches_failed_total', help: 'batches given up without retry: a stage, processor or hook threw (a bug), or the state kept changing',
+    registers: [this.registry],
+  })
+  readonly pipelinePaused = new Gauge({
+    name: 'retrack_pipeline_paused', help: '1 while batches wait to be retried (state store or database unavailable)',
+    aggregator: 'max', registers: [this.registry],
+  })
+
+  /** names of the metrics about this process (Node.js, memory, CPU…), labelled per worker under WORKERS */
+  readonly processMetrics: ReadonlySet<string>
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    const names = () => this.registry.getMetricsAsArray().map((m) => m.name)
+    const ours = new Set(names())
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'retrack_' })
+    this.processMetrics = new Set(names().filter((name) => !ours.has(name)))
   }
 }

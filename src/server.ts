@@ -9,7 +9,7 @@ import { openDatabase, type Database } from './db/database.js'
 import { migrate } from './db/migrate.js'
 import { bootstrapDemo, bootstrapIfEmpty } from './db/accounts.js'
 import path from 'node:path'
-import { lockDataDir } from './db/embedded-lock.js'
+import { lockDataDir, secureDataDir } from './db/embedded-lock.js'
 import { DeviceDirectory } from './db/device-directory.js'
 import { UserStatusCache } from './security/user-status.js'
 import { reportOutages } from './redis/outages.js'
@@ -97,10 +97,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
   }
   try {
-    if (!config.DATABASE_URL && !config.DATA_DIR.startsWith('memory://')) phases.close.push(lockDataDir(config.DATA_DIR))
-    const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, log })
+    if (!config.DATA_DIR.startsWith('memory://')) {
+      // owner only (0700) before anything is written into it; created only when this node writes
+      // there: the embedded database, a generated JWT secret, the state snapshot (no Redis)
+      secureDataDir(config.DATA_DIR, log, { create: !config.DATABASE_URL || !config.JWT_SECRET || !config.REDIS_URL })
+      if (!config.DATABASE_URL) phases.close.push(lockDataDir(config.DATA_DIR))
+    }
+    const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS, log })
     phases.close.push(() => db.close())
-    const applied = await migrate(db.pool, log)
+    const applied = await db.withoutQueryTimeout((pool) => migrate(pool, log))
     log.info({ database: db.location, kind: db.kind, applied: applied.length }, 'database ready')
     const seeded = await bootstrapIfEmpty(db.prisma, { tenant: config.BOOTSTRAP_TENANT, email: config.BOOTSTRAP_EMAIL, password: config.BOOTSTRAP_PASSWORD })
     if (seeded) log.info({ tenant: seeded.tenant.slug, email: seeded.admin.email }, 'first run: created tenant and platform admin')
@@ -169,7 +174,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       onFixes: (fixes) => live.publishPositions(fixes),
     })
     phases.drain.push(() => ingestion.drain())
-    const sweep = new OfflineSweep(presence, ingestion.pipeline, { afterS: config.OFFLINE_AFTER_S, everyS: config.OFFLINE_SWEEP_S }, log)
+    const sweep = new OfflineSweep(presence, ingestion.pipeline, {
+      afterS: config.OFFLINE_AFTER_S, everyS: config.OFFLINE_SWEEP_S, eta: { atRiskS: config.ETA_AT_RISK_S, thresholdS: config.ETA_THRESHOLD_S },
+    }, log)
     sweep.start()
     phases.accept.push(() => sweep.stop())
 

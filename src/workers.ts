@@ -10,11 +10,17 @@
 import cluster, { type Worker } from 'node:cluster'
 import type { Config } from './config.js'
 import type { Logger } from './logger.js'
+import { nodeMetricsSupervisor } from './cluster-metrics.js'
 
 /** What a worker tells the supervisor once it listens. */
 export interface WorkerReady { type: 'retrack-ready', http: number, mqtt: number | null }
 
 const isReady = (m: unknown): m is WorkerReady => typeof m === 'object' && m !== null && (m as WorkerReady).type === 'retrack-ready'
+
+/** In a worker the supervisor started, its slot (0 … WORKERS-1, which a replacement takes over); else undefined. */
+export function workerSlot(): string | undefined {
+  return cluster.isWorker ? process.env['RETRACK_WORKER_SLOT'] : undefined
+}
 
 /** more restarts than this within RESTART_WINDOW_MS means something is wrong with every worker: stop */
 const MAX_RESTARTS = 5
@@ -34,6 +40,10 @@ export function workersProblem(config: Pick<Config, 'WORKERS' | 'DATABASE_URL' |
 export function runSupervisor(config: Config, log: Logger): void {
   const started = Date.now()
   const workers = new Set<Worker>()
+  /** the workers that said they were up */
+  const upWorkers = new Set<Worker>()
+  // a worker's /metrics answers for the whole node: it asks here, and this asks every worker
+  const metrics = nodeMetricsSupervisor(() => upWorkers)
   const restarts: number[] = []
   let stopping = false
   let up = false
@@ -45,18 +55,23 @@ export function runSupervisor(config: Config, log: Logger): void {
     workers.add(worker)
     let ready = false
     worker.on('message', (m: unknown) => {
+      if (metrics.message(worker, m)) return
       if (!isReady(m) || ready) return
       ready = true
-      log.info({ worker: worker.id, pid: worker.process.pid }, 'worker up')
+      upWorkers.add(worker)
+      // workerPid, not pid: pid is already the supervisor's own (pino's base fields)
+      log.info({ worker: worker.id, slot, workerPid: worker.process.pid }, 'worker up')
       resolve(m)
     })
     worker.once('exit', (code, signal) => {
       workers.delete(worker)
+      upWorkers.delete(worker)
+      metrics.exited(worker)
       if (!ready) reject(new Error(`worker ${worker.id} exited with ${signal ?? code} before it was ready`))
       // a worker that fails to start while the node starts fails the start (the caller gives up);
       // any other death, a replacement that could not start included, is replaced
       if (stopping || (!ready && !up)) return
-      log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker died; starting another')
+      log.error({ worker: worker.id, slot, workerPid: worker.process.pid, code, signal }, 'worker died; starting another')
       restarts.push(Date.now())
       while (restarts.length > 0 && restarts[0]! < Date.now() - RESTART_WINDOW_MS) restarts.shift()
       if (restarts.length > MAX_RESTARTS) { log.fatal({ restarts: restarts.length }, 'workers keep dying; stopping the node'); stop(1); return }

@@ -1,6 +1,7 @@
 // The embedded MQTT broker: Aedes with ReTrack's hooks, listening on TCP, TLS (when a certificate
 // is configured) and WebSocket (/mqtt on the API's HTTP server). With Redis it shares
 // subscriptions and sessions with other nodes (mqemitter-redis, aedes-persistence-redis).
+// Persistent sessions are bounded in size and lifetime (sessions.ts).
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import tls from 'node:tls'
@@ -24,6 +25,7 @@ import { limitPacketSize } from './packet-limit.js'
 import { watchPresence } from './presence.js'
 import { principalOf } from './principal.js'
 import { clusterBackends } from './cluster.js'
+import { MemorySessionPersistence, SessionKeeper, reportDrops, type SessionStore } from './sessions.js'
 
 export interface BrokerDeps {
   config: Config
@@ -46,6 +48,7 @@ export class MqttBroker {
   tlsPort: number | null = null
   private wss: WebSocketServer | null = null
   private closeBackends: () => Promise<void> = async () => {}
+  private sessions: SessionKeeper | null = null
   /** sessions and subscriptions are shared with other nodes through Redis (MQTT_CLUSTER) */
   clustered = false
 
@@ -55,9 +58,14 @@ export class MqttBroker {
     const { config, log, metrics } = deps
     const log_ = log.child({ component: 'broker' })
     let connections = 0
-    const backends = clusterBackends(config, log_)
+    // persistent sessions: at most MQTT_SESSION_MAX_QUEUED messages each, removed after
+    // MQTT_SESSION_EXPIRY_S away (sessions.ts), in Redis (cluster.ts) or in this process
+    const limits = { maxQueued: config.MQTT_SESSION_MAX_QUEUED, dropped: reportDrops(metrics, log_) }
+    const backends = clusterBackends(config, log_, { limits, expiryS: config.MQTT_SESSION_EXPIRY_S })
+    const persistence: SessionStore = backends.sessions ?? new MemorySessionPersistence(limits)
     const aedes = await Aedes.createBroker({
       ...backends.options,
+      persistence,
       connectTimeout: config.MQTT_CONNECT_TIMEOUT_MS,
       maxClientsIdLength: 64,
       maxTopicLevels: config.MQTT_MAX_TOPIC_LEVELS,
@@ -72,6 +80,10 @@ export class MqttBroker {
     const broker = new MqttBroker(aedes, deps)
     broker.closeBackends = backends.close
     broker.clustered = backends.clustered
+    broker.sessions = new SessionKeeper(aedes, persistence, config.MQTT_SESSION_EXPIRY_S * 1000, {
+      metrics, log: log_, connected: () => Object.values(clientsOf(aedes)).filter((c): c is Client => c !== undefined),
+    })
+    broker.sessions.start()
     watchPresence(aedes, deps.presence, metrics, log_)
     aedes.on('clientError', (client: Client, err: Error) => log_.debug({ clientId: client.id, err: err.message }, 'mqtt client error'))
     aedes.on('connectionError', (client: Client, err: Error) => log_.debug({ clientId: client.id, err: err.message }, 'mqtt connection error'))
@@ -157,6 +169,7 @@ export class MqttBroker {
     for (const server of this.servers) server.close()
     this.wss?.clients.forEach((ws) => ws.terminate())
     this.wss?.close()
+    await this.sessions?.stop()
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()))
     await this.closeBackends()
   }

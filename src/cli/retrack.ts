@@ -10,7 +10,8 @@ import { createLogger } from '../logger.js'
 import { openDatabase } from '../db/database.js'
 import { migrate } from '../db/migrate.js'
 import { createTenantWithAdmin } from '../db/accounts.js'
-import { lockDataDir } from '../db/embedded-lock.js'
+import { lockDataDir, secureDataDir } from '../db/embedded-lock.js'
+import { accountProblems, type AccountField } from '../security/account-rules.js'
 
 const usage = `usage: retrack <command> [options]
   migrate                                   apply pending database migrations
@@ -18,15 +19,18 @@ const usage = `usage: retrack <command> [options]
                                             create the first tenant and its admin (a platform administrator)
   create-tenant --tenant S --email E --password P [--name N]
                                             create another tenant with its admin
+      S: 1-48 lowercase letters, digits or dashes; E: an email address; P: 8-200 characters
   config                                    list every setting with its default`
 
 async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const config = loadConfig()
   const log = createLogger({ ...config, LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL })
-  const unlock = config.DATABASE_URL ? () => undefined : lockDataDir(config.DATA_DIR)
-  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: 2, log })
+  const embedded = !config.DATABASE_URL && !config.DATA_DIR.startsWith('memory://')
+  if (embedded) secureDataDir(config.DATA_DIR, log)
+  const unlock = embedded ? lockDataDir(config.DATA_DIR) : () => undefined
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: 2, queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS, log })
   try {
-    await migrate(db.pool, log)
+    await db.withoutQueryTimeout((pool) => migrate(pool, log))
     return await fn(db)
   } finally {
     await db.close()
@@ -37,6 +41,9 @@ async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>
 class UsageError extends Error {}
 
 const EX_USAGE = 64
+
+/** The option each field of a new tenant comes from. */
+const optionOf: Record<AccountField, string> = { slug: '--tenant', name: '--name', email: '--email', password: '--password', adminName: '--name' }
 
 async function main(argv: string[]): Promise<number> {
   loadDotEnv()
@@ -60,6 +67,9 @@ async function main(argv: string[]): Promise<number> {
     case 'create-tenant': {
       const { tenant, email, password, name } = values
       if (!tenant || !email || !password) throw new UsageError(`${command} needs --tenant, --email and --password`)
+      // the API's rules (createTenantWithAdmin checks them again), checked before the database opens
+      const problems = accountProblems({ slug: tenant, name, email, password })
+      if (problems.length > 0) throw new UsageError(problems.map((p) => `${optionOf[p.field]} ${p.problem}`).join('; '))
       const created = await withDatabase(async (db) => {
         if (command === 'bootstrap' && await db.prisma.tenant.count() > 0) {
           throw new Error('bootstrap is for an empty database; use create-tenant (or POST /api/v1/tenants as a platform administrator)')

@@ -4,7 +4,7 @@
 import type { FixProcessor } from './pipeline.js'
 import { routeProcessor } from './features/route.js'
 import { geofencesProcessor } from './features/geofences.js'
-import { stopsProcessor } from './features/stops.js'
+import { stopsProcessor, type StopSettings } from './features/stops.js'
 import { etaProcessor, type EtaSettings } from './features/eta.js'
 import type { MembershipSettings } from './features/membership.js'
 import { offRouteDetector, type OffRouteSettings } from './detectors/off-route.js'
@@ -16,6 +16,8 @@ import { deviceOnlineDetector } from './detectors/device-online.js'
 
 export interface ProcessingSettings {
   membership: MembershipSettings
+  /** what shipment stops ask beyond fence membership (stationarity, stays) */
+  stops: Omit<StopSettings, keyof MembershipSettings>
   eta: EtaSettings
   offRoute: OffRouteSettings
   unplannedStop: UnplannedStopSettings
@@ -27,7 +29,7 @@ export function buildProcessors(s: ProcessingSettings): FixProcessor[] {
   return [
     routeProcessor(),
     geofencesProcessor(s.membership),
-    stopsProcessor(s.membership),
+    stopsProcessor({ ...s.membership, ...s.stops }),
     etaProcessor(s.eta),
     offRouteDetector(s.offRoute),
     unplannedStopDetector(s.unplannedStop),

@@ -4,10 +4,13 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Prisma } from './database.js'
 import { hashPassword } from '../security/passwords.js'
-import { AppError } from '../errors.js'
+import { AppError, badRequest } from '../errors.js'
+import { accountProblems, type AccountField } from '../security/account-rules.js'
 
-export const TENANT_SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$'
-const slugRe = new RegExp(TENANT_SLUG_PATTERN)
+export { TENANT_SLUG_PATTERN } from '../security/account-rules.js'
+
+/** How each field of a new tenant is named in a message (the CLI names its options instead). */
+const fieldNames: Record<AccountField, string> = { slug: 'tenant slug', name: 'tenant name', email: 'admin email', password: 'admin password', adminName: 'admin name' }
 
 export interface NewTenant {
   slug: string
@@ -15,9 +18,14 @@ export interface NewTenant {
   admin: { email: string, password: string, name?: string, platformAdmin?: boolean }
 }
 
+/**
+ * Creates a tenant and its first admin in one transaction. Checks the input with the API's rules
+ * (src/security/account-rules.ts) whoever calls it: the API, the CLI and the BOOTSTRAP_* settings.
+ */
 export async function createTenantWithAdmin(prisma: Prisma, input: NewTenant) {
-  if (!slugRe.test(input.slug)) {
-    throw new AppError(400, 'BAD_SLUG', 'tenant slug must be 1-48 lowercase letters, digits or dashes (no leading or trailing dash)')
+  const problems = accountProblems({ slug: input.slug, name: input.name, email: input.admin.email, password: input.admin.password, adminName: input.admin.name })
+  if (problems.length > 0) {
+    throw badRequest(problems.map((p) => `${fieldNames[p.field]} ${p.problem}`).join('; '), problems)
   }
   const passwordHash = await hashPassword(input.admin.password)
   return prisma.$transaction(async (tx) => {

@@ -29,7 +29,10 @@ export interface IngestionParts {
     filtered: GroupCommitWriter<{ deviceId: string, ts: number, reason: string }, true>
     effects: GroupCommitWriter<CoreEffect, true>
   }
-  /** stops accepting nothing (callers do that); waits for queued work and writes to finish */
+  /**
+   * stops accepting nothing (callers do that); waits for queued work and writes to finish. During
+   * a Redis or database outage the pipeline stops retrying: what it leaves unprocessed is logged
+   */
   drain(): Promise<void>
 }
 
@@ -45,6 +48,7 @@ export function filterSettings(config: Config): FilterSettings {
 export function processingSettings(config: Config): ProcessingSettings {
   return {
     membership: { dwellS: config.GEOFENCE_DWELL_S, exitMarginM: config.GEOFENCE_EXIT_MARGIN_M, exitS: config.GEOFENCE_EXIT_S, maxEntryAccuracyM: config.GEOFENCE_MAX_ENTRY_ACCURACY_M },
+    stops: { stationaryMps: config.STOP_STATIONARY_MPS, skipStillS: config.STOP_SKIP_STILL_S, stayRadiusM: config.STATIONARY_RADIUS_M },
     eta: {
       circuity: config.ETA_CIRCUITY, defaultSpeedMps: config.ETA_DEFAULT_SPEED_KMH / 3.6, nearStopSpeedMps: config.ETA_NEAR_STOP_SPEED_KMH / 3.6,
       nearStopM: config.ETA_NEAR_STOP_M, speedTauS: config.ETA_SPEED_TAU_S, thresholdS: config.ETA_THRESHOLD_S, atRiskS: config.ETA_AT_RISK_S,
@@ -121,7 +125,10 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
       await writers.effects.write(effects)
       for (const e of effects) if (e.kind === 'shipment' && e.status === 'delivered') deps.onShipmentChanged?.(e.tenantId, e.shipmentId)
     },
-  }, deps.contexts)
+  }, deps.contexts, {
+    log: log.child({ component: 'pipeline' }),
+    metrics: { retried: metrics.pipelineRetried, failed: metrics.pipelineFailed, paused: metrics.pipelinePaused },
+  })
 
   const ingestor = new Ingestor({
     sinks: { positions: writers.positions, deviceEvents: writers.events, deadLetters: writers.deadLetters },
@@ -134,7 +141,7 @@ export function assembleIngestion(deps: IngestionDeps): IngestionParts {
     ingestor, pipeline, writers,
     async drain() {
       await writers.positions.drain()
-      await pipeline.idle()
+      await pipeline.close()
       await Promise.all(Object.values(writers).map((w) => w.drain()))
     },
   }

@@ -5,7 +5,9 @@
 // not held back by the database's fsync (that wait was most of publish→state latency), and a
 // redelivery is judged by the pipeline itself (at or behind the asset's last fix: duplicate/late),
 // so it never moves state or fires an event twice. A fix the database then fails to store was
-// never acknowledged: the device sends it again and the pipeline drops it as a duplicate.
+// never acknowledged: the device sends it again and the pipeline drops it as a duplicate. A fix
+// the pipeline cannot process yet (Redis or the database away) waits in its backlog, retried, and
+// past PIPELINE_MAX_BACKLOG the acknowledgements wait with it.
 import type { Fix } from '../contracts/payloads.js'
 import type { AssetPipeline } from '../core/pipeline.js'
 import type { PresenceStore } from '../core/ports.js'
@@ -52,6 +54,7 @@ export type Transport = 'mqtt' | 'http' | 'external'
 const TIME_DROPS = new Set<DropReason>(['future', 'too_old'])
 /** live connections that said `offline` on their status topic and are still sending: bounded */
 const MAX_SILENCED = 10_000
+const ignore = () => undefined
 
 export interface IngestorDeps {
   sinks: IngestSinks
@@ -98,9 +101,9 @@ export class Ingestor {
     // most messages have nothing to dead-letter: no second promise and no Promise.all for them
     const durable = letters.length === 0 ? stored
       : Promise.all([stored, this.deadLetter(who, topic, payload, letters)]).then(([fresh]) => fresh)
-    if (kept.length > 0) {
-      this.deps.pipeline.submit(kept).catch((err: unknown) => this.deps.log.error({ err, device: who.deviceId }, 'pipeline failed'))
-    }
+    // the pipeline retries what fails on I/O (Redis, the database) and logs and counts what it
+    // gives up (a bug; fixes left at shutdown): nothing is left to say here, once per message
+    if (kept.length > 0) this.deps.pipeline.submit(kept).catch(ignore)
     const fresh = await durable
     const newFixes = kept.filter((_, i) => fresh[i])
     outcome.accepted = newFixes.length

@@ -2,6 +2,7 @@
 // its event once, and clears once when the opposite has held (hysteresis lives in the predicates).
 import type { CoreEvent, ProcessContext } from '../pipeline.js'
 import { feature } from '../context.js'
+import { progressOf } from '../features/stops.js'
 
 export interface Condition {
   active: boolean
@@ -53,6 +54,22 @@ export function followShipment(ctx: ProcessContext, name: string): void {
     c.pendingSince = null
   }
   c.shipmentId = id
+}
+
+/**
+ * The asset's shipment is done: delivered or cancelled, or every stop reached (arrived, departed) or
+ * skipped. Its route and its temperature range raise nothing new then: a backlog that goes on past
+ * the last stop in the same batch (the plan only changes between batches) is not off its route, and
+ * the goods are unloaded. An alert already raised may still clear.
+ */
+export function shipmentClosed(ctx: Pick<ProcessContext, 'asset' | 'next'>): boolean {
+  const plan = ctx.asset.shipment
+  if (!plan) return false
+  if (plan.status === 'delivered' || plan.status === 'cancelled') return true
+  const progress = progressOf(ctx.next.features)
+  if (progress.shipmentId !== plan.id) return false
+  if (progress.status === 'delivered' || progress.status === 'cancelled') return true
+  return plan.stops.length > 0 && plan.stops.every((stop) => (progress.stops[stop.id]?.status ?? 'pending') !== 'pending')
 }
 
 export function anomalyEvent(ctx: Pick<ProcessContext, 'fix' | 'asset'>, type: string, at: number, payload: Record<string, unknown>): CoreEvent {

@@ -1,8 +1,9 @@
 // Off route: further than `limitM` from the shipment's planned route for `forS`; back on route when
-// within `limitM × backRatio` (the gap between the two is the hysteresis).
+// within `limitM × backRatio` (the gap between the two is the hysteresis). Nothing new once the
+// shipment is done (every stop reached or skipped, delivered, cancelled): the route has ended.
 import type { FixProcessor } from '../pipeline.js'
 import { routeMatchOf } from '../features/route.js'
-import { followShipment, observe } from './condition.js'
+import { followShipment, observe, shipmentClosed } from './condition.js'
 
 export interface OffRouteSettings { limitM: number, forS: number, backRatio: number }
 
@@ -15,7 +16,7 @@ export function offRouteDetector(s: OffRouteSettings): FixProcessor {
       const match = routeMatchOf(ctx.scratch)
       if (!match) return
       const slack = ctx.fix.accuracy ?? 0
-      observe(ctx, spec, match.offsetM - slack > s.limitM, match.offsetM + slack < s.limitM * s.backRatio,
+      observe(ctx, spec, !shipmentClosed(ctx) && match.offsetM - slack > s.limitM, match.offsetM + slack < s.limitM * s.backRatio,
         { offsetM: Math.round(match.offsetM), alongM: Math.round(match.alongM), limitM: s.limitM })
     },
   }

@@ -1,7 +1,8 @@
 // Temperature excursion: the reading `attrs.temp` (°C) outside the shipment's allowed range for
-// `forS`; back to normal when inside the range by `hysteresisC` again.
+// `forS`; back to normal when inside the range by `hysteresisC` again. Nothing new once the shipment
+// is done (every stop reached or skipped, delivered, cancelled): the goods are unloaded.
 import type { FixProcessor } from '../pipeline.js'
-import { followShipment, observe } from './condition.js'
+import { followShipment, observe, shipmentClosed } from './condition.js'
 
 export interface TemperatureSettings { forS: number, hysteresisC: number }
 
@@ -18,7 +19,7 @@ export function temperatureDetector(s: TemperatureSettings): FixProcessor {
       const max = plan.tempMaxC ?? Infinity
       // a range narrower than twice the hysteresis could never clear: the margin shrinks with it
       const margin = Math.min(s.hysteresisC, (max - min) / 4)
-      observe(ctx, spec, temp < min || temp > max, temp >= min + margin && temp <= max - margin,
+      observe(ctx, spec, !shipmentClosed(ctx) && (temp < min || temp > max), temp >= min + margin && temp <= max - margin,
         { tempC: temp, minC: plan.tempMinC, maxC: plan.tempMaxC })
     },
   }

@@ -1,5 +1,8 @@
-// Unplanned stop: during a trip (in transit), the asset stays within `radiusM` of one spot for
-// longer than `afterS`, away from every stop of its shipment. Ends when it moves off that spot.
+// Unplanned stop: during a trip (in transit, and started: see below), the asset stays within
+// `radiusM` of one spot for longer than `afterS`, away from every stop of its shipment. Ends when it
+// moves off that spot. A truck waiting in its yard before the trip is not stopping on the way: the
+// spot must have been reached after the trip started (its first moving fix, or a stop reached or
+// skipped; src/core/features/stops.ts).
 import { haversineM } from '../../geo/distance.js'
 import { feature } from '../context.js'
 import type { FixProcessor } from '../pipeline.js'
@@ -23,7 +26,9 @@ export function unplannedStopDetector(s: UnplannedStopSettings): FixProcessor {
         return
       }
       const plan = ctx.asset.shipment
-      if (st.active || !plan || progressOf(ctx.next.features).status !== 'in_transit') return
+      const progress = progressOf(ctx.next.features)
+      if (st.active || !plan || progress.status !== 'in_transit') return
+      if (progress.startedAt === undefined || st.since! < progress.startedAt) return
       const nearStop = plan.stops.some((stop) => haversineM(here, [stop.lon, stop.lat]) <= stop.radiusM + s.radiusM)
       if (!nearStop && ctx.fix.ts - st.since! >= s.afterS * 1000) {
         st.active = true

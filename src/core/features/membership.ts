@@ -3,6 +3,9 @@
 // `exitS`. Between the boundary and the margin nothing changes, so GPS jitter at an edge and a
 // drive-by (in and out within the dwell) fire nothing. A fix's reported accuracy widens the band:
 // a vague fix neither enters a fence it barely touches nor leaves one it is barely outside of.
+// A caller may ask more of an entry than time inside (`Motion`: shipment stops need the asset to
+// have stopped there, src/core/features/stops.ts): the seconds it was stationary inside are counted,
+// and an entry whose dwell is met waits until the caller accepts that evidence.
 export interface MembershipSettings {
   dwellS: number
   exitMarginM: number
@@ -18,6 +21,21 @@ export interface Membership {
   entering: Record<string, number>
   /** confirmed inside but now beyond the margin, since */
   leaving: Record<string, number>
+  /**
+   * only with a Motion: fences being entered in which the asset was stationary at least once, and
+   * for how many seconds in all (both ends of an interval stationary) since it entered
+   */
+  still?: Record<string, number>
+}
+
+/** How the asset moves at this fix, and what an entry needs from that (see advanceMembership). */
+export interface Motion {
+  /** this fix is stationary */
+  stationary: boolean
+  /** seconds since the previous fix when that one and this one are both stationary, else 0 */
+  stillS: number
+  /** may the entry into `fenceId`, its dwell met, be confirmed, given the seconds stationary inside (undefined: not once) */
+  ready(fenceId: string, stillS: number | undefined): boolean
 }
 
 export type Transition = { fenceId: string, kind: 'enter' | 'exit', at: number }
@@ -29,7 +47,7 @@ export const emptyMembership = (): Membership => ({ inside: {}, entering: {}, le
  * near (fences absent from `distances` are far away). Returns the confirmed transitions, stamped
  * with the time the asset really crossed (first fix inside / first fix beyond the margin).
  */
-export function advanceMembership(m: Membership, distances: ReadonlyMap<string, number>, ts: number, accuracyM: number, s: MembershipSettings): Transition[] {
+export function advanceMembership(m: Membership, distances: ReadonlyMap<string, number>, ts: number, accuracyM: number, s: MembershipSettings, motion?: Motion): Transition[] {
   const transitions: Transition[] = []
   const vague = accuracyM > s.maxEntryAccuracyM
   const isIn = (d: number) => vague ? d <= -accuracyM : d <= 0
@@ -46,13 +64,22 @@ export function advanceMembership(m: Membership, distances: ReadonlyMap<string, 
     }
   }
   for (const fenceId of Object.keys(m.entering)) {
-    if (!isIn(distances.get(fenceId) ?? Infinity)) delete m.entering[fenceId]
+    if (isIn(distances.get(fenceId) ?? Infinity)) continue
+    delete m.entering[fenceId]
+    if (m.still) delete m.still[fenceId]
   }
   for (const [fenceId, d] of distances) {
     if (fenceId in m.inside || !isIn(d)) continue
+    const fresh = !(fenceId in m.entering)
     const since = m.entering[fenceId] ??= ts
-    if (ts - since >= s.dwellS * 1000) {
+    if (motion?.stationary) {
+      // the interval before the first fix inside was spent outside
+      const still = m.still ??= {}
+      still[fenceId] = (still[fenceId] ?? 0) + (fresh ? 0 : motion.stillS)
+    }
+    if (ts - since >= s.dwellS * 1000 && (!motion || motion.ready(fenceId, m.still?.[fenceId]))) {
       delete m.entering[fenceId]
+      if (m.still) delete m.still[fenceId]
       m.inside[fenceId] = since
       transitions.push({ fenceId, kind: 'enter', at: since })
     }

@@ -2,6 +2,7 @@
 // command sent through the API reaches each device whichever worker holds it; readings from every
 // device reach the shared state; a killed worker is replaced; SIGTERM stops the whole node.
 import { randomBytes } from 'node:crypto'
+import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import { createPostgresDatabase, seedTenantWithDevices } from '../../helpers/databases.js'
@@ -16,6 +17,20 @@ const PASSWORD = 'password-for-workers'
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
 
+/** GET on a connection of its own: the supervisor hands each new connection to the next worker. */
+const getFresh = (port: number, path: string) => new Promise<{ status: number, body: string }>((resolve, reject) => {
+  http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    let body = ''
+    res.setEncoding('utf8').on('data', (c: string) => { body += c }).on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+  }).on('error', reject)
+})
+
+/** The sum of a metric's samples whose labels include every one of `labels` (e.g. 'route="/health"'). */
+const sample = (text: string, name: string, ...labels: string[]) => text.split('\n')
+  .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+  .filter((line) => labels.every((l) => line.includes(l)))
+  .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)
+
 describe.runIf(services().redis && postgresAvailable())('WORKERS=2: one node, two processes', () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>
   let node: ChildNode
@@ -24,7 +39,7 @@ describe.runIf(services().redis && postgresAvailable())('WORKERS=2: one node, tw
   const clients: MqttClient[] = []
   /** pids of the workers that said they were up, in order */
   const workerPids = () => node.output.join('').split('\n').flatMap((line) => {
-    try { const l = JSON.parse(line) as { msg?: string, pid?: number }; return l.msg === 'worker up' && l.pid ? [l.pid] : [] } catch { return [] }
+    try { const l = JSON.parse(line) as { msg?: string, workerPid?: number }; return l.msg === 'worker up' && l.workerPid ? [l.workerPid] : [] } catch { return [] }
   })
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${node.httpPort}${path}`, {
@@ -80,6 +95,40 @@ describe.runIf(services().redis && postgresAvailable())('WORKERS=2: one node, tw
     }
   })
 
+  it('logs each worker\'s pid once, as workerPid beside the supervisor\'s pid', () => {
+    const lines = node.output.join('').split('\n').filter((line) => line.includes('"msg":"worker up"'))
+    expect(lines).toHaveLength(2)
+    for (const line of lines) {
+      // JSON.parse keeps the last of two equal keys: count them in the text
+      expect(line.match(/"pid":/g)).toHaveLength(1)
+      const l = JSON.parse(line) as { pid: number, workerPid: number }
+      expect(l.pid).toBe(node.process.pid)
+      expect(l.workerPid).not.toBe(l.pid)
+    }
+  })
+
+  it('answers /metrics for the whole node: every worker\'s requests, never going back between scrapes', async () => {
+    const REQUESTS = 10
+    for (let i = 0; i < REQUESTS; i++) expect((await getFresh(node.httpPort, '/health')).status).toBe(200)
+    // a request is counted once its response is sent: the last one may be counted just after
+    await eventually(async () => sample((await getFresh(node.httpPort, '/metrics')).body, 'retrack_http_requests_total', 'route="/health"') === REQUESTS,
+      5000, `${REQUESTS} /health requests in /metrics`)
+    let previous = 0
+    for (let scrape = 0; scrape < 6; scrape++) {
+      // fresh connections: the scrapes land on both workers in turn
+      const { status, body } = await getFresh(node.httpPort, '/metrics')
+      expect(status).toBe(200)
+      expect(sample(body, 'retrack_http_requests_total', 'route="/health"')).toBe(REQUESTS)
+      const total = sample(body, 'retrack_http_requests_total')
+      expect(total, `scrape ${scrape}`).toBeGreaterThanOrEqual(previous)
+      previous = total
+      // what a process is stays per worker; devices connected to the node are summed
+      for (const worker of ['0', '1']) expect(sample(body, 'retrack_process_resident_memory_bytes', `worker="${worker}"`)).toBeGreaterThan(0)
+      expect(body).toMatch(/^retrack_process_start_time_seconds\{worker="0"\} /m)
+      expect(sample(body, 'retrack_mqtt_devices_connected')).toBe(DEVICES)
+    }
+  })
+
   it('replaces a worker that dies, and its devices connect again', async () => {
     const [victim] = workerPids()
     process.kill(victim!, 'SIGKILL')
@@ -88,6 +137,12 @@ describe.runIf(services().redis && postgresAvailable())('WORKERS=2: one node, tw
     const again = await Promise.all(devices.map((_, i) => open(i)))
     clients.push(...again)
     await Promise.all(again.map((c, i) => c.publishAsync(`tenants/workers/devices/${devices[i]!.id}/telemetry`, JSON.stringify({ ts: Date.now() - 5000, lat: 46, lon: 5 }), { qos: 1 })))
+    // the replacement took over the slot: /metrics still answers for two workers
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const { status, body } = await getFresh(node.httpPort, '/metrics')
+      expect(status).toBe(200)
+      expect(body.match(/^retrack_process_start_time_seconds\{worker="[01]"\} /gm)).toHaveLength(2)
+    }
   })
 
   it('stops every worker and then itself on SIGTERM', async () => {

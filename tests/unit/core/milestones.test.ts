@@ -80,4 +80,16 @@ describe('milestones', () => {
     expect(r.seq(MILESTONES)).toEqual(['departed:A', 'picked_up:A'])
     expect(statuses(r)).toEqual(['in_transit'])
   })
+
+  it('a device that reports no speed: stopped is judged by how far it moved between fixes', async () => {
+    const A = offset(depot, 90, 10_000)
+    const B = offset(A, 90, 20_000)
+    const r = rig(plan('s', [stop('A', 0, 'pickup', A), stop('B', 1, 'delivery', B)]))
+    const noSpeed = { speed: undefined } as const
+    // through A's fence at 2.5 m/s, fixes every 10 s (25 m apart): no stop, no arrival; then a real stop at B
+    const t = new Track(offset(A, 270, 3000), T0).driveTo(offset(A, 270, 250), 15, noSpeed).driveTo(offset(A, 90, 250), 2.5, noSpeed)
+      .driveTo(B, 15, noSpeed).dwell(15 * 60, 3, noSpeed).driveTo(offset(B, 0, 3000), 15, noSpeed)
+    await r.feed(t.fixes.map((f) => { const { speed: _s, ...rest } = f; return rest }))
+    expect(r.seq(MILESTONES)).toEqual(['stop_skipped:A', 'arrived:B', 'departed:B', 'delivered:B'])
+  })
 })

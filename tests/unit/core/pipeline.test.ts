@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Fix } from '../../../src/contracts/payloads.js'
 import { noContext } from '../../../src/core/context.js'
-import { AssetPipeline, type CoreEvent, type FixProcessor, type PipelineHooks } from '../../../src/core/pipeline.js'
+import { AssetPipeline, PipelineClosed, type CoreEvent, type FixProcessor, type PipelineHooks } from '../../../src/core/pipeline.js'
 import { statefulStages } from '../../../src/core/stages/stateful.js'
 import { MemoryStateStore } from '../../../src/state/memory.js'
 
@@ -101,7 +101,7 @@ describe('AssetPipeline', () => {
     expect(seen).toEqual(['v1', 'v1'])
   })
 
-  it('a node whose event store failed stores those events before its next update of the asset', async () => {
+  it('a node whose event store failed retries until it is back, and stores those events once', async () => {
     const store = new MemoryStateStore()
     const stored: string[] = []
     let failing = true
@@ -111,22 +111,29 @@ describe('AssetPipeline', () => {
         if (failing) throw new Error('event store down')
         stored.push(...events.map((e) => e.dedupeKey))
       },
-    })
-    await expect(pipeline.submit(Array.from({ length: 10 }, (_, i) => fix('a', 1_000_000 + i * 1000)))).rejects.toThrow(/down/)
+    }, undefined, { retry: { firstMs: 1, maxMs: 10 } })
+    const first = pipeline.submit(Array.from({ length: 10 }, (_, i) => fix('a', 1_000_000 + i * 1000)))
+    await new Promise((r) => setTimeout(r, 30))
+    expect(pipeline.paused).toBe(true)
+    expect(await store.get({ tenantId: 't', deviceId: 'a' })).toMatchObject({ fixCount: 10, outbox: { events: [{ dedupeKey: 'tenth:1009000' }] } })
     failing = false
-    // the same node, with its own copy of the state it wrote: the events left in it go first
+    await first
     await pipeline.submit(Array.from({ length: 10 }, (_, i) => fix('a', 1_010_000 + i * 1000)))
     expect(stored).toEqual(['tenth:1009000', 'tenth:1019000'])
   })
 
   it('a node that dies between writing the state and storing its events loses none: the next update of the asset stores them first', async () => {
     const store = new MemoryStateStore()
-    // node A writes the state of fixes 1–10 (the 10th fires an event), then "dies" storing the event
+    // node A writes the state of fixes 1–10 (the 10th fires an event), then stops before it could
+    // store the event (its event store down, retried until the node shuts down)
     const dying = new AssetPipeline(store, statefulStages, [everyTenth], settings, {
       dropped: () => undefined, accepted: () => undefined,
-      events: () => { throw new Error('killed before the events were stored') },
-    })
-    await expect(dying.submit(Array.from({ length: 10 }, (_, i) => fix('a', 1_000_000 + i * 1000)))).rejects.toThrow(/killed/)
+      events: () => { throw new Error('event store down until the node stopped') },
+    }, undefined, { retry: { firstMs: 1, maxMs: 10 } })
+    const lost = dying.submit(Array.from({ length: 10 }, (_, i) => fix('a', 1_000_000 + i * 1000)))
+    await new Promise((r) => setTimeout(r, 20))
+    expect(await dying.close()).toEqual({ batches: 1, fixes: 10 })
+    await expect(lost).rejects.toBeInstanceOf(PipelineClosed)
     const left = await store.get({ tenantId: 't', deviceId: 'a' })
     expect(left).toMatchObject({ fixCount: 10, outbox: { events: [{ type: 'tenth', dedupeKey: 'tenth:1009000' }] } })
 

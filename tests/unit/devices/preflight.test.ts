@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -22,11 +22,41 @@ describe('offline checks before a run touches ReTrack', () => {
     { flags: ['--tenant', 'acme', '--devices-file', devicesFile, '--truth-out', join(dir, 'no-such-dir', 'truth.json')], error: /^--truth-out .*: directory .*no-such-dir does not exist/ },
     { flags: [...login, '--devices-file', join(dir, 'no-such-dir', 'devices.json')], error: /^--devices-file .*: directory .*no-such-dir does not exist/ },
     { flags: [...login, '--devices-file', join(dir, 'a-directory')], error: /^--devices-file .*: is a directory/ },
+    { flags: [...login, '--devices-file', join(devicesFile, 'new.json')], error: /^--devices-file .*: .*devices\.json is not a directory/ },
   ])('refuses $error, naming the flag (exit 2)', ({ flags, error }) => {
     writeFileSync(join(dir, 'empty.json'), '[]')
     mkdirSync(join(dir, 'a-directory'), { recursive: true })
     const check = () => preflight(parseConfig(flags, {}))
     expect(check).toThrow(ConfigError)
     expect(check).toThrow(error)
+  })
+
+  // root writes into a 0500 folder anyway (and so would the run): these two checks mean nothing as root
+  const asRoot = process.getuid?.() === 0
+
+  it.skipIf(asRoot)('refuses --provision into a folder it cannot write, before anything is created', () => {
+    const readOnly = mkdtempSync(join(tmpdir(), 'sim-preflight-ro-'))
+    chmodSync(readOnly, 0o500)
+    try {
+      const check = () => preflight(parseConfig([...login, '--devices-file', join(readOnly, 'devices.json')], {}))
+      expect(check).toThrow(ConfigError)
+      expect(check).toThrow(/^--devices-file .*devices\.json: cannot create files in .*sim-preflight-ro-\w+ \(EACCES\); give a --devices-file in a writable folder/)
+    } finally {
+      chmodSync(readOnly, 0o700)
+    }
+  })
+
+  it.skipIf(asRoot)('refuses a --truth-out it cannot overwrite', () => {
+    const file = join(dir, 'read-only-truth.json')
+    writeFileSync(file, '{}')
+    chmodSync(file, 0o400)
+    const check = () => preflight(parseConfig(['--tenant', 'acme', '--devices-file', devicesFile, '--truth-out', file], {}))
+    expect(check).toThrow(/^--truth-out .*read-only-truth\.json: cannot be written \(EACCES\)/)
+  })
+
+  it('leaves nothing behind in a folder it checked', () => {
+    const clean = mkdtempSync(join(tmpdir(), 'sim-preflight-clean-'))
+    expect(preflight(parseConfig([...login, '--devices-file', join(clean, 'devices.json'), '--truth-out', join(clean, 'truth.json')], {}))).toBeUndefined()
+    expect(readdirSync(clean)).toEqual([])
   })
 })

@@ -74,3 +74,39 @@ describe('JWT_SECRET', () => {
     expect(jwtSecretProblem({ NODE_ENV: 'development', JWT_SECRET: undefined })).toBeNull()
   })
 })
+
+describe('BOOTSTRAP_* (first run)', () => {
+  const all = { BOOTSTRAP_TENANT: 'acme', BOOTSTRAP_EMAIL: 'admin@acme.example', BOOTSTRAP_PASSWORD: SECRET }
+
+  it('go together: a part of them is refused, naming what is missing', () => {
+    expect(refusal({ BOOTSTRAP_TENANT: 'acme', BOOTSTRAP_EMAIL: 'admin@acme.example' }))
+      .toBe('invalid configuration: BOOTSTRAP_PASSWORD: missing (BOOTSTRAP_TENANT, BOOTSTRAP_EMAIL, BOOTSTRAP_PASSWORD go together: set all three or none)')
+    const onlyPassword = refusal({ BOOTSTRAP_PASSWORD: SECRET })
+    expect(onlyPassword).toMatch(/^invalid configuration: BOOTSTRAP_TENANT, BOOTSTRAP_EMAIL: missing/)
+    expect(onlyPassword).not.toContain(SECRET)
+    expect(refusal({ BOOTSTRAP_EMAIL: 'admin@acme.example', BOOTSTRAP_PASSWORD: '' }))
+      .toMatch(/^invalid configuration: BOOTSTRAP_TENANT, BOOTSTRAP_PASSWORD: missing/) // empty is unset
+  })
+
+  it('follow the API\'s rules for a tenant and its admin, never quoting the password', () => {
+    expect(refusal({ ...all, BOOTSTRAP_TENANT: 'Acme Corp' })).toMatch(/BOOTSTRAP_TENANT: must be 1-48 lowercase letters/)
+    expect(refusal({ ...all, BOOTSTRAP_EMAIL: 'not an email' })).toMatch(/BOOTSTRAP_EMAIL: must be an email address/)
+    const short = refusal({ ...all, BOOTSTRAP_PASSWORD: 'shrt5' })
+    expect(short).toMatch(/BOOTSTRAP_PASSWORD: must NOT have fewer than 8 characters/)
+    expect(short).not.toContain('shrt5')
+    expect(refusal({ ...all, BOOTSTRAP_PASSWORD: 'x'.repeat(201) })).toMatch(/BOOTSTRAP_PASSWORD: must be at most 200 characters/)
+  })
+
+  it('all three, or none, are accepted', () => {
+    expect(loadConfig(all).BOOTSTRAP_TENANT).toBe('acme')
+    expect(loadConfig({}).BOOTSTRAP_TENANT).toBeUndefined()
+  })
+})
+
+describe('DB_QUERY_TIMEOUT_MS', () => {
+  it('defaults to 30 s; 0 (no limit) is allowed, a negative one is not', () => {
+    expect(loadConfig({}).DB_QUERY_TIMEOUT_MS).toBe(30_000)
+    expect(loadConfig({ DB_QUERY_TIMEOUT_MS: '0' }).DB_QUERY_TIMEOUT_MS).toBe(0)
+    expect(refusal({ DB_QUERY_TIMEOUT_MS: '-1' })).toMatch(/DB_QUERY_TIMEOUT_MS: must be >= 0/)
+  })
+})
