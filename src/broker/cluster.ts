@@ -113,10 +113,11 @@ const globEscape = (s: string) => s.replace(/[*?[\]\\]/gu, (c) => `\\${c}`)
  * registry and the queue lengths of the sessions it is for in one round trip, leaves out the full
  * and the unregistered, and, after the package wrote the message, trims any queue that concurrent
  * enqueues (other nodes, a read chunk of publishes) pushed over the cap back to it from the newest
- * end, so a queue never stays above it and never has a hole. A message left out of a connected
- * client's queue still reaches it live: its delivery must then neither write the message's body
- * again nor count it off (the package would recreate the key, or take the count of the sessions
- * that do hold it), so a delivery first looks for the message in the queue (LPOS from the newest
+ * end, so a queue never stays above it and never has a hole. The enqueues of one node answer in
+ * the order they began (Aedes hands a message on when its enqueue answers: see below). A message
+ * left out of a connected client's queue still reaches it live: its delivery must then neither
+ * write the message's body again nor count it off (the package would recreate the key, or take
+ * the count of the sessions that do hold it), so a delivery first looks for the message in the queue (LPOS from the newest
  * end, where a live message is); one not there goes out without touching Redis (once the client's
  * earlier deliveries are written: order), its PUBACK / PUBREC / PUBCOMP likewise. A clean=true
  * connection discards the previous session's queue releasing each message (the package deletes the
@@ -128,6 +129,8 @@ class RedisPersistence extends AsyncPersistence implements SessionStore {
   readonly settleMs = 1000
   /** packet ids of messages delivered to a connected client without being in its queue, by client */
   private readonly unqueued = new WeakMap<object, Set<number | undefined>>()
+  /** the latest enqueue begun on this node (never rejects) */
+  private enqueuing: Promise<void> = Promise.resolve()
   /** the latest delivery update begun, by client */
   private readonly updating = new WeakMap<object, Promise<void>>()
   private readonly conn: ScriptedRedis
@@ -159,7 +162,27 @@ class RedisPersistence extends AsyncPersistence implements SessionStore {
     }
   }
 
-  override async outgoingEnqueueCombi(subs: AedesStoredSubscription[], packet: AedesStoredPacket): Promise<void> {
+  /**
+   * Answers once this enqueue and every one begun before it on this node have. Aedes hands a
+   * message on (emits it to every node's clients) when its enqueue answers, and a client drops as a
+   * duplicate any message numbered lower than one it already got from the same node (Aedes' dedupe
+   * on brokerId/brokerCounter, lib/client.js), so enqueues must answer in the order they began,
+   * which is the order of those numbers. They do overlap (Aedes acknowledges a QoS 1 message
+   * before handing it on, so a connection's next publish is read meanwhile) and, with the cap, one
+   * that keeps a message takes several round trips where one that leaves it out takes one:
+   * unordered, the later message went out first and the earlier one was lost to every client
+   * connected (a client far behind on its acknowledgements, say). The writes still start at once;
+   * only the answers wait.
+   */
+  override outgoingEnqueueCombi(subs: AedesStoredSubscription[], packet: AedesStoredPacket): Promise<void> {
+    const earlier = this.enqueuing
+    const enqueue = this.enqueue(subs, packet)
+    const inOrder = enqueue.then(() => earlier, async (err: unknown) => { await earlier; throw err })
+    this.enqueuing = inOrder.catch(() => {})
+    return inOrder
+  }
+
+  private async enqueue(subs: AedesStoredSubscription[], packet: AedesStoredPacket): Promise<void> {
     if (!subs || subs.length === 0) return
     const cap = this.limits.maxQueued
     const checks = this.conn.pipeline()

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { connect, deviceOptions, eventually, nodeApi, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
+import { redisKeys } from '../../helpers/redis-keys.js'
 import { createPostgresDatabase } from '../../helpers/databases.js'
 import mqemitterRedis from 'mqemitter-redis'
 import { NamespacedEmitter, brokerChannelPrefix, brokerKeyPrefix } from '../../../src/broker/cluster.js'
@@ -52,11 +53,7 @@ describe.runIf(services().redis && postgresAvailable())('cluster mode: deploymen
   let t = Date.now() - 600_000
   const reading = () => JSON.stringify({ ts: (t += 1000), lat: 45.76, lon: 4.83 })
 
-  async function keysOf(pattern: string): Promise<string[]> {
-    const keys: string[] = []
-    for await (const batch of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) keys.push(...batch)
-    return keys
-  }
+  const keysOf = (pattern: string) => redisKeys(redis, pattern)
 
   beforeAll(async () => {
     redis = new Redis(services().redisUrl)
