@@ -48,6 +48,7 @@ export class MqttBroker {
   tlsPort: number | null = null
   private wss: WebSocketServer | null = null
   private closeBackends: () => Promise<void> = async () => {}
+  private abandonBackends: () => void = () => {}
   private sessions: SessionKeeper | null = null
   /** sessions and subscriptions are shared with other nodes through Redis (MQTT_CLUSTER) */
   clustered = false
@@ -71,7 +72,7 @@ export class MqttBroker {
       maxTopicLevels: config.MQTT_MAX_TOPIC_LEVELS,
       heartbeatInterval: 30_000,
       authenticate: authenticateHook({
-        ...deps, log: log_, nextConnection: (id) => `${aedes.id}:${id}:${++connections}`,
+        ...deps, log: log_, nextConnection: (id) => `${aedes.id}:${id}:${++connections}`, available: backends.available,
       }),
       authorizePublish: authorizePublishHook({ ...deps, log: log_ }),
       authorizeSubscribe: authorizeSubscribeHook({ metrics, log: log_ }),
@@ -79,6 +80,7 @@ export class MqttBroker {
     })
     const broker = new MqttBroker(aedes, deps)
     broker.closeBackends = backends.close
+    broker.abandonBackends = backends.abandonUnavailable
     broker.clustered = backends.clustered
     broker.sessions = new SessionKeeper(aedes, persistence, config.MQTT_SESSION_EXPIRY_S * 1000, {
       metrics, log: log_, connected: () => Object.values(clientsOf(aedes)).filter((c): c is Client => c !== undefined),
@@ -169,6 +171,9 @@ export class MqttBroker {
     for (const server of this.servers) server.close()
     this.wss?.clients.forEach((ws) => ws.terminate())
     this.wss?.close()
+    // during a Redis outage: a sweep of sessions under way, and closing the clients (their
+    // unsubscriptions), would each wait ~10 s on Redis
+    this.abandonBackends()
     await this.sessions?.stop()
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()))
     await this.closeBackends()

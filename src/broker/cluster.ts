@@ -24,6 +24,7 @@ import mqemitterRedis from 'mqemitter-redis'
 import AsyncPersistence from 'aedes-persistence-redis/asyncPersistence.js'
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
+import { endConnection } from '../redis/end-connection.js'
 import { reportOutages, swallowRelayedErrors } from '../redis/outages.js'
 import type { SessionLimits, SessionStore } from './sessions.js'
 
@@ -33,6 +34,18 @@ export interface ClusterBackends {
   clustered: boolean
   /** the Redis persistence's session registry (clustered only) */
   sessions?: SessionStore
+  /**
+   * Whether the broker's Redis sessions connection is ready (always true when not clustered). Aedes
+   * reads and writes a client's session there before its CONNACK: while it is not, the authenticate
+   * hook refuses a CONNECT at once with return code 3 instead of leaving it unanswered.
+   */
+  available: () => boolean
+  /**
+   * Before Aedes closes: during a Redis outage, ends the connections that are not ready at once, so
+   * that what waits on them (a closing client's unsubscriptions, queued publishes and session
+   * writes) fails now rather than after ioredis' ~10 s of retries (the shutdown would wait for it).
+   */
+  abandonUnavailable: () => void
   /** after Aedes closed (it closes the emitter itself) */
   close: () => Promise<void>
 }
@@ -136,7 +149,7 @@ class RedisPersistence extends AsyncPersistence implements SessionStore {
   private readonly conn: ScriptedRedis
   private readonly prefix: string
 
-  constructor(conn: Redis, private readonly limits: SessionLimits, expiryS: number) {
+  constructor(conn: Redis, private readonly limits: SessionLimits, expiryS: number, private readonly log: Logger) {
     const ttl = expiryS > 0 ? Math.max(2 * expiryS, 86_400) : 0
     super({ conn, maxSessionDelivery: Math.max(1000, limits.maxQueued), packetTTL: () => ttl })
     for (const [name, script] of Object.entries(scripts)) conn.defineCommand(name, script)
@@ -144,8 +157,15 @@ class RedisPersistence extends AsyncPersistence implements SessionStore {
     this.prefix = conn.options.keyPrefix ?? ''
   }
 
+  /**
+   * Aedes pipes this to the subscriber without listening for its errors: one (Redis going away
+   * while a SUBSCRIBE's retained messages are read) would be thrown and kill the node. The retained
+   * messages are then not sent, as for any SUBSCRIBE during an outage.
+   */
   override createRetainedStreamCombi(patterns: string[]): Readable {
-    return Readable.from(super.createRetainedStreamCombi(patterns))
+    const stream = Readable.from(super.createRetainedStreamCombi(patterns))
+    stream.on('error', (err: Error) => this.log.warn({ err: err.message, topics: patterns.slice(0, 10) }, 'retained messages not sent: reading them failed'))
+    return stream
   }
 
   override createRetainedStream(pattern: string): Readable {
@@ -347,7 +367,23 @@ export class NamespacedEmitter {
     this.inner.emit({ ...message, topic: this.namespace + message.topic }, done)
   }
 
+  /**
+   * mqemitter-redis' close() calls quit() on both its connections without handling a rejection and
+   * waits for their 'end': during a Redis outage a quit waits in the offline queue until ioredis'
+   * maxRetriesPerRequest gives up (~10 s), then rejects, unhandled, and kills the process. Their
+   * quit is made endConnection's, which never rejects and ends a connection that is not ready at
+   * once, so the 'end' that close() waits for comes (tests/integration/broker/redis-outage-connect.test.ts).
+   */
   close(done: () => void): void {
+    const { subConn, pubConn } = this.inner as Emitter & { subConn: Redis, pubConn: Redis }
+    for (const conn of [subConn, pubConn]) {
+      const quit = conn.quit.bind(conn)
+      conn.quit = () => {
+        // ended already (abandonUnavailable): ioredis emits 'end' once, and close() waits for it
+        if (conn.status === 'end') process.nextTick(() => conn.emit('end'))
+        return endConnection(conn, () => quit()).then(() => 'OK' as const)
+      }
+    }
     this.inner.close(done)
   }
 }
@@ -360,7 +396,7 @@ export function clusterBackends(
   sessions: { limits: SessionLimits, expiryS: number } = unbounded,
 ): ClusterBackends {
   if (config.MQTT_CLUSTER === 'on' && !config.REDIS_URL) throw new Error('MQTT_CLUSTER=on needs REDIS_URL')
-  if (!config.REDIS_URL || config.MQTT_CLUSTER === 'off') return { options: {}, clustered: false, close: async () => {} }
+  if (!config.REDIS_URL || config.MQTT_CLUSTER === 'off') return { options: {}, clustered: false, available: () => true, abandonUnavailable: () => {}, close: async () => {} }
   const url = config.REDIS_URL
   // pub/sub connections: keyPrefix would not apply to channels anyway (NamespacedEmitter does that)
   const [subConn, pubConn] = [new Redis(url), new Redis(url)]
@@ -373,11 +409,20 @@ export function clusterBackends(
   // unheard 'error' there would throw and kill the node
   swallowRelayedErrors((inner as typeof inner & { state: EventEmitter }).state)
   const mq = new NamespacedEmitter(inner, brokerChannelPrefix(config.REDIS_KEY_PREFIX))
-  const persistence = new RedisPersistence(conn, sessions.limits, sessions.expiryS)
+  const persistence = new RedisPersistence(conn, sessions.limits, sessions.expiryS, log)
   return {
     options: { mq, persistence },
     sessions: persistence,
     clustered: true,
-    close: () => persistence.destroy(),
+    available: () => conn.status === 'ready',
+    abandonUnavailable: () => {
+      for (const c of [subConn, pubConn, conn]) if (c.status !== 'ready') void endConnection(c)
+    },
+    close: async () => {
+      await persistence.destroy()
+      // destroy() disconnect()s the connection, which during an outage leaves it 'reconnecting' for
+      // good, its commands unanswered: ended for certain (a no-op once it has)
+      await endConnection(conn)
+    },
   }
 }

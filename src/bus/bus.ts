@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events'
 import { Redis } from 'ioredis'
 import type { Logger } from '../logger.js'
+import { endConnection } from '../redis/end-connection.js'
 import { reportOutages } from '../redis/outages.js'
 
 export type Handler<T> = (message: T) => void
@@ -70,7 +71,7 @@ export class RedisBus implements Bus {
 
   async close(): Promise<void> {
     this.local.removeAllListeners()
-    this.sub.disconnect()
-    await this.pub.quit().catch(() => undefined)
+    // during a Redis outage a quit would wait in the offline queue for ~10 s: ended at once instead
+    await Promise.all([endConnection(this.sub), endConnection(this.pub)])
   }
 }

@@ -5,7 +5,11 @@
 // a client id on whichever node it is, before any hook of ours could look at tenants).
 // Refusals carry the MQTT 3.1.1 return code; the reason goes to logs and metrics, never the secret.
 // A failure of our own (the database is down) is 3, server unavailable: devices retry that, where
-// many give up on 4 or 5 as a verdict on their credentials.
+// many give up on 4 or 5 as a verdict on their credentials. So is a CONNECT while the clustered
+// broker's Redis is unavailable, refused at once before anything else: Aedes would read and write
+// the client's session there before its CONNACK and leave the device unanswered for ~10 s
+// (tests/integration/broker/redis-outage-connect.test.ts). That is logged once per outage, not
+// once per CONNECT (devices retry every few seconds).
 import type { AuthenticateError, Client } from 'aedes'
 import { isValidDeviceId, deviceSecretMatches } from '../../security/device-secrets.js'
 import type { TokenService } from '../../security/tokens.js'
@@ -34,6 +38,8 @@ export interface AuthenticateDeps {
   log: Logger
   nextConnection: (clientId: string) => string
   users: Pick<UserStatusCache, 'get'>
+  /** whether the broker can serve a session now (its Redis sessions connection is ready); absent: always */
+  available?: () => boolean
 }
 
 async function identify(deps: AuthenticateDeps, client: Client, username: string, password: string): Promise<Principal> {
@@ -79,8 +85,27 @@ function willAllowed(client: Client, principal: Principal): boolean {
 }
 
 export function authenticateHook(deps: AuthenticateDeps) {
+  const available = deps.available ?? (() => true)
+  /** CONNECTs are being refused because the broker's Redis is unavailable (logged when this began) */
+  let unavailable = false
+  const refuse = (refusal: Refusal, done: (error: AuthenticateError | null, success: boolean | null) => void) => {
+    deps.metrics.authFailures.inc({ reason: refusal.reason })
+    done(Object.assign(new Error(refusal.message), { returnCode: refusal.returnCode }), false)
+  }
   return (client: Client, username: Readonly<string | undefined>, password: Readonly<Buffer | undefined>,
     done: (error: AuthenticateError | null, success: boolean | null) => void) => {
+    if (!available()) {
+      if (!unavailable) {
+        unavailable = true
+        deps.log.warn({ reason: 'broker_unavailable' }, 'broker Redis unavailable: refusing MQTT connections (return code 3) until it is back')
+      }
+      refuse(new Refusal(SERVER_UNAVAILABLE, 'broker_unavailable'), done)
+      return
+    }
+    if (unavailable) {
+      unavailable = false
+      deps.log.info('broker Redis back: accepting MQTT connections again')
+    }
     identify(deps, client, username ?? '', password?.toString('utf8') ?? '')
       .then((principal) => {
         if (!willAllowed(client, principal)) throw new Refusal(NOT_AUTHORIZED, 'will_topic_not_allowed')
@@ -90,9 +115,8 @@ export function authenticateHook(deps: AuthenticateDeps) {
       .catch((err: unknown) => {
         const refusal = err instanceof Refusal ? err : new Refusal(SERVER_UNAVAILABLE, 'internal_error')
         if (!(err instanceof Refusal)) deps.log.error({ err, clientId: client.id }, 'authentication failed unexpectedly')
-        deps.metrics.authFailures.inc({ reason: refusal.reason })
         deps.log.warn({ clientId: client.id.slice(0, 64), tenant: (username ?? '').slice(0, 64), reason: refusal.reason, ip: client.conn && 'remoteAddress' in client.conn ? client.conn.remoteAddress : undefined }, 'mqtt connection refused')
-        done(Object.assign(new Error(refusal.message), { returnCode: refusal.returnCode }), false)
+        refuse(refusal, done)
       })
   }
 }
