@@ -1,5 +1,6 @@
 // Starts a whole ReTrack node in-process on ephemeral ports, on a fresh database (PostgreSQL when
 // available and asked for, else in-memory PGlite), and provisions tenants and devices through its API.
+import { randomBytes } from 'node:crypto'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { inject } from 'vitest'
 import { loadConfig, type Config } from '../../src/config.js'
@@ -37,6 +38,15 @@ export async function startNode(overrides: Partial<Config> = {}, options: { post
 }
 
 export const postgresAvailable = () => inject('services').postgres
+
+/** Two nodes of one deployment: one fresh PostgreSQL database, the machine's Redis under a fresh key prefix. */
+export async function startTwoNodes(): Promise<{ a: TestNode, b: TestNode, close: () => Promise<void> }> {
+  const database = await createPostgresDatabase()
+  const shared = { REDIS_URL: inject('services').redisUrl, REDIS_KEY_PREFIX: `retrack-test:${randomBytes(4).toString('hex')}:` }
+  const a = await startNode(shared, { databaseUrl: database.url })
+  const b = await startNode(shared, { databaseUrl: database.url })
+  return { a, b, close: async () => { await a.close(); await b.close(); await database.drop() } }
+}
 
 export interface Provisioned {
   tenant: { id: string, slug: string }

@@ -1,9 +1,7 @@
 // Two ReTrack nodes on loopback sharing Redis and PostgreSQL: commands reach a device on the other
 // node, persistent sessions follow the device, and its state stays whole when it changes node.
-import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { connect, deviceOptions, eventually, nodeApi, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
-import { createPostgresDatabase } from '../../helpers/databases.js'
+import { connect, deviceOptions, eventually, nodeApi, postgresAvailable, provision, startTwoNodes, type Provisioned, type TestNode } from '../../helpers/server.js'
 
 const services = () => inject('services')
 
@@ -11,16 +9,13 @@ describe.runIf(services().redis && postgresAvailable())('cluster mode: two nodes
   let a: TestNode
   let b: TestNode
   let acme: Provisioned
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>
+  let closeNodes: (() => Promise<void>) | undefined
 
   beforeAll(async () => {
-    database = await createPostgresDatabase()
-    const shared = { REDIS_URL: services().redisUrl, REDIS_KEY_PREFIX: `retrack-test:${randomBytes(4).toString('hex')}:` }
-    a = await startNode(shared, { databaseUrl: database.url })
-    b = await startNode(shared, { databaseUrl: database.url })
+    ;({ a, b, close: closeNodes } = await startTwoNodes())
     acme = await provision(a, 'acme', 3)
   })
-  afterAll(async () => { await a?.close(); await b?.close(); await database?.drop() })
+  afterAll(async () => { await closeNodes?.() })
 
   const commands = (i: number) => `tenants/acme/devices/${acme.devices[i]!.id}/commands`
   const telemetry = (i: number) => `tenants/acme/devices/${acme.devices[i]!.id}/telemetry`

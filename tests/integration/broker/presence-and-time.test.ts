@@ -2,10 +2,8 @@
 // shown offline while connected (the old connection's Last Will), a device that said `offline` and
 // kept sending stayed offline, and events stamped in seconds were stored in 1970 while readings
 // stamped so vanished with no trace but a counter.
-import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { connect, deviceOptions, eventually, nodeApi, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
-import { createPostgresDatabase } from '../../helpers/databases.js'
+import { connect, deviceOptions, eventually, nodeApi, postgresAvailable, provision, startNode, startTwoNodes, type Provisioned, type TestNode } from '../../helpers/server.js'
 
 const services = () => inject('services')
 const will = (tenant: string, deviceId: string) => ({ will: { topic: `tenants/${tenant}/devices/${deviceId}/status`, payload: Buffer.from('{"state":"offline"}'), qos: 1 as const, retain: false } })
@@ -15,16 +13,13 @@ describe.runIf(services().redis && postgresAvailable())('presence across two nod
   let a: TestNode
   let b: TestNode
   let acme: Provisioned
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>
+  let closeNodes: (() => Promise<void>) | undefined
 
   beforeAll(async () => {
-    database = await createPostgresDatabase()
-    const shared = { REDIS_URL: services().redisUrl, REDIS_KEY_PREFIX: `retrack-test:${randomBytes(4).toString('hex')}:` }
-    a = await startNode(shared, { databaseUrl: database.url })
-    b = await startNode(shared, { databaseUrl: database.url })
+    ;({ a, b, close: closeNodes } = await startTwoNodes())
     acme = await provision(a, 'acme', 1)
   })
-  afterAll(async () => { await a?.close(); await b?.close(); await database?.drop() })
+  afterAll(async () => { await closeNodes?.() })
 
   it('a device that reconnects to the other node stays online: the old connection\'s Last Will does not count', async () => {
     const device = acme.devices[0]!

@@ -1,9 +1,7 @@
 // Two nodes sharing Redis and PostgreSQL: what one node produces reaches live clients on the other
 // (events and positions, through the Redis bus), still scoped to the tenant.
-import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { connect, deviceOptions, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
-import { createPostgresDatabase } from '../../helpers/databases.js'
+import { connect, deviceOptions, postgresAvailable, provision, startTwoNodes, type Provisioned, type TestNode } from '../../helpers/server.js'
 import { SseClient } from './sse-client.js'
 import { bearer, produce, ruleEvent } from './helpers.js'
 
@@ -14,7 +12,7 @@ describe.runIf(services().redis && postgresAvailable())('live stream across two 
   let b: TestNode
   let acme: Provisioned
   let other: Provisioned
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>
+  let closeNodes: (() => Promise<void>) | undefined
   const open: SseClient[] = []
   const stream = async (node: TestNode, query: string, token: string) => {
     const c = await SseClient.connect(`${node.http}/api/v1/stream${query}`, bearer(token))
@@ -24,18 +22,13 @@ describe.runIf(services().redis && postgresAvailable())('live stream across two 
   }
 
   beforeAll(async () => {
-    database = await createPostgresDatabase()
-    const shared = { REDIS_URL: services().redisUrl, REDIS_KEY_PREFIX: `retrack-test:${randomBytes(4).toString('hex')}:` }
-    a = await startNode(shared, { databaseUrl: database.url })
-    b = await startNode(shared, { databaseUrl: database.url })
+    ;({ a, b, close: closeNodes } = await startTwoNodes())
     acme = await provision(a, 'acme', 1)
     other = await provision(a, 'other', 0)
   })
   afterAll(async () => {
     for (const c of open) c.close()
-    await a?.close()
-    await b?.close()
-    await database?.drop()
+    await closeNodes?.()
   })
 
   it('an event produced on node A reaches an SSE client on node B, and only the tenant\'s', async () => {
