@@ -6,7 +6,7 @@ import path from 'node:path'
 import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
 import { fromRoot } from './paths.js'
-import { accountProblems, type AccountField } from './security/account-rules.js'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, accountProblems, type AccountField } from './security/account-rules.js'
 
 const Str = (description: string, opts: object = {}) => Type.String({ description, ...opts })
 const Int = (description: string, minimum = 0, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ description, minimum, maximum })
@@ -48,7 +48,7 @@ export const ConfigSchema = Type.Object({
 
   BOOTSTRAP_TENANT: Opt(Str('first-run: slug of the tenant to create when the database has none (the three BOOTSTRAP_* settings go together: all or none)')),
   BOOTSTRAP_EMAIL: Opt(Str('first-run: email of its admin (a platform administrator)')),
-  BOOTSTRAP_PASSWORD: Opt(Str('first-run: password of that admin (8-200 characters)', { minLength: 8 })),
+  BOOTSTRAP_PASSWORD: Opt(Str(`first-run: password of that admin (${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters)`, { minLength: PASSWORD_MIN_LENGTH })),
 
   INGEST_BATCH_MAX: Int('most readings written in one database batch', 1, 100000),
   PIPELINE_MAX_BACKLOG: Int('fixes stored but not yet processed above which acknowledgements wait (backpressure)', 1),

@@ -1,5 +1,6 @@
 // Schemas shared by several resources.
 import { Type, type Static, type TSchema } from 'typebox'
+import { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../security/account-rules.js'
 
 export const Uuid = Type.String({ format: 'uuid' })
 export const IdParams = Type.Object({ id: Uuid })
@@ -30,6 +31,12 @@ export const Page = <T extends TSchema>(item: T) => Type.Object({
 /** Prisma gives Dates, JSON carries ISO strings: the serializer converts. */
 export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' })
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+
+// a user's email and a new password: the limits of src/security/account-rules.ts, which the CLI
+// and the BOOTSTRAP_* settings check too
+export const Email = Type.String({ format: 'email', maxLength: EMAIL_MAX_LENGTH })
+export const NewPassword = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+export const PersonName = Type.String({ maxLength: NAME_MAX_LENGTH })
 
 /** Standard error answers to document on a route, beside its success schema. */
 export const errors = (...codes: Array<400 | 401 | 403 | 404 | 409 | 413>) =>

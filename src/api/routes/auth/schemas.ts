@@ -1,9 +1,11 @@
 import { Type, type Static } from 'typebox'
 import { TENANT_SLUG_PATTERN } from '../../../db/accounts.js'
+import { PASSWORD_MAX_LENGTH } from '../../../security/account-rules.js'
+import { Email } from '../../schemas/common.js'
 
 export const LoginBody = Type.Object({
-  email: Type.String({ format: 'email', maxLength: 254 }),
-  password: Type.String({ minLength: 1, maxLength: 200 }),
+  email: Email,
+  password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
   tenant: Type.Optional(Type.String({ pattern: TENANT_SLUG_PATTERN, description: 'tenant slug; needed only when the email exists in several tenants' })),
 })
 export type LoginBody = Static<typeof LoginBody>

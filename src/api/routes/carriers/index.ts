@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { containsText } from '../../../db/like.js'
-import { Nullable, Timestamp, Uuid } from '../../schemas/common.js'
+import { Email, Nullable, Timestamp, Uuid } from '../../schemas/common.js'
 import { crudRoutes, updateOf } from '../crud.js'
 
 export const Carrier = Type.Object({
@@ -13,7 +13,7 @@ export const Carrier = Type.Object({
 const CreateCarrier = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   scac: Type.Optional(Nullable(Type.String({ pattern: '^[A-Z]{2,4}$', description: 'Standard Carrier Alpha Code' }))),
-  email: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
+  email: Type.Optional(Nullable(Email)),
   phone: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
 }, { additionalProperties: false })
 

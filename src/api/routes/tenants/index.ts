@@ -4,16 +4,17 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { TENANT_SLUG_PATTERN, createTenantWithAdmin } from '../../../db/accounts.js'
-import { Page, PageQuery, Timestamp, Uuid, errors } from '../../schemas/common.js'
+import { NAME_MAX_LENGTH } from '../../../security/account-rules.js'
+import { Email, NewPassword, Page, PageQuery, PersonName, Timestamp, Uuid, errors } from '../../schemas/common.js'
 
 const Tenant = Type.Object({ id: Uuid, slug: Type.String(), name: Type.String(), createdAt: Timestamp })
 const CreateTenant = Type.Object({
   slug: Type.String({ pattern: TENANT_SLUG_PATTERN }),
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH })),
   admin: Type.Object({
-    email: Type.String({ format: 'email', maxLength: 254 }),
-    password: Type.String({ minLength: 8, maxLength: 200 }),
-    name: Type.Optional(Type.String({ maxLength: 200 })),
+    email: Email,
+    password: NewPassword,
+    name: Type.Optional(PersonName),
   }, { additionalProperties: false }),
 }, { additionalProperties: false })
 const Created = Type.Object({ tenant: Tenant, admin: Type.Object({ id: Uuid, email: Type.String() }) })

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../../errors.js'
 import { hashPassword } from '../../../security/passwords.js'
-import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, errors } from '../../schemas/common.js'
+import { Email, IdParams, NewPassword, Nullable, Page, PageQuery, PersonName, Timestamp, Uuid, errors } from '../../schemas/common.js'
 import type { TenantDb } from '../../../db/tenant-scope.js'
 import type { ApiContext } from '../../context.js'
 import { isPlatformAdmin } from '../../plugins/auth.js'
@@ -17,14 +17,14 @@ export const User = Type.Object({
   createdAt: Timestamp, updatedAt: Timestamp, lastLoginAt: Nullable(Timestamp),
 })
 const CreateUser = Type.Object({
-  email: Type.String({ format: 'email', maxLength: 254 }),
-  password: Type.String({ minLength: 8, maxLength: 200 }),
-  name: Type.Optional(Type.String({ maxLength: 200 })),
+  email: Email,
+  password: NewPassword,
+  name: Type.Optional(PersonName),
   role: Role,
 }, { additionalProperties: false })
 const UpdateUser = Type.Object({
-  password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
-  name: Type.Optional(Type.String({ maxLength: 200 })),
+  password: Type.Optional(NewPassword),
+  name: Type.Optional(PersonName),
   role: Type.Optional(Role),
   disabled: Type.Optional(Type.Boolean()),
   platformAdmin: Type.Optional(Type.Boolean({ description: 'platform rights (creating tenants); only a platform administrator may change them, and they need the admin role' })),
