@@ -60,7 +60,7 @@ export class MqttBroker {
     const log_ = log.child({ component: 'broker' })
     let connections = 0
     // persistent sessions: at most MQTT_SESSION_MAX_QUEUED messages each, removed after
-    // MQTT_SESSION_EXPIRY_S away (sessions.ts), in Redis (cluster.ts) or in this process
+    // MQTT_SESSION_EXPIRY_S away (sessions.ts), in Redis (redis-persistence.ts) or in this process
     const limits = { maxQueued: config.MQTT_SESSION_MAX_QUEUED, dropped: reportDrops(metrics, log_) }
     const backends = clusterBackends(config, log_, { limits, expiryS: config.MQTT_SESSION_EXPIRY_S })
     const persistence: SessionStore = backends.sessions ?? new MemorySessionPersistence(limits)

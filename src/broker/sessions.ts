@@ -23,7 +23,7 @@
 // client takes the id over. A message is queued only for a registered session, which is what lets
 // the sweep remove a session without a message for it slipping in behind. The registry lives with
 // the persistence: in process (MemorySessionPersistence below) or in Redis, shared by the nodes
-// (RedisPersistence in cluster.ts), where each node sweeps and a Redis script hands each expired
+// (RedisPersistence in redis-persistence.ts), where each node sweeps and a Redis script hands each expired
 // session to exactly one of them.
 import { Readable } from 'node:stream'
 import type { Aedes, Client } from 'aedes'

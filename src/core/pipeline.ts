@@ -22,56 +22,9 @@ import { emptyState, toLastFix, type AssetState, type Outbox } from './state.js'
 import type { DropReason, FilterSettings, StatefulStage } from './stages/stage.js'
 import { lastDropOf } from './stages/stateful.js'
 import { KeyedQueue } from './keyed-queue.js'
+import type { CoreEvent, FixProcessor, PreviousState, ProcessContext } from './fix-processor.js'
+import { PipelineClosed, ProcessingFault, incurable, messageOf, type Retry } from './pipeline-failures.js'
 import type { Logger } from '../logger.js'
-
-/** An event a processor wants stored and streamed (the store adds id and processing time). */
-export interface CoreEvent {
-  type: string
-  ts: number
-  tenantId: string
-  deviceId: string
-  vehicleId?: string | null
-  shipmentId?: string | null
-  stopId?: string | null
-  payload: Record<string, unknown>
-  /** same key, same event: makes replays and retries idempotent */
-  dedupeKey: string
-}
-
-/** What the asset looked like before this fix (the parts a processor may compare against). */
-export type PreviousState = Readonly<Pick<AssetState, 'lastFix' | 'fixCount'>>
-
-export interface ProcessContext {
-  readonly fix: Fix
-  readonly previous: PreviousState
-  /** state being built; processors write their part into next.features[name] */
-  readonly next: AssetState
-  readonly asset: AssetContext
-  /** per-fix notes from earlier processors to later ones (e.g. fence transitions) */
-  readonly scratch: Record<string, unknown>
-  readonly emit: (event: CoreEvent) => void
-  readonly effect: (effect: CoreEffect) => void
-}
-
-/** A fix a stateful stage dropped, shown to processors that care (e.g. the GPS jump detector). */
-export interface DropContext {
-  readonly fix: Fix
-  readonly reason: DropReason
-  readonly next: AssetState
-  readonly asset: AssetContext
-  readonly emit: (event: CoreEvent) => void
-}
-
-/**
- * A feature or detector. Synchronous by contract: what it needs from outside (fences, the shipment
- * plan) is in `ctx.asset`, loaded once per batch before any processor runs, so a processor is a
- * function of the fix, the state and that context, and a batch runs without yielding.
- */
-export interface FixProcessor {
-  readonly name: string
-  process(ctx: ProcessContext): void
-  dropped?(ctx: DropContext): void
-}
 
 export interface PipelineHooks {
   dropped(fix: Fix, reason: DropReason, detail?: string): void
@@ -98,39 +51,6 @@ export interface PipelineOptions {
   metrics?: PipelineMetrics
   /** backoff between attempts of a batch that failed on I/O: doubles from firstMs up to maxMs */
   retry?: { firstMs: number, maxMs: number }
-}
-
-/**
- * A batch given up without retrying: a processor, a stage or a synchronous hook threw (a bug: the
- * same input would throw again), or the state kept changing under every attempt.
- */
-export class ProcessingFault extends Error {
-  constructor(message: string, options?: ErrorOptions) { super(message, options); this.name = 'ProcessingFault' }
-}
-
-/** What `submit` rejects with for fixes left unprocessed because the pipeline was closed during an outage. */
-export class PipelineClosed extends Error {
-  constructor() { super('the pipeline was closed before these fixes could be processed (they are stored, not applied to the state)'); this.name = 'PipelineClosed' }
-}
-
-/**
- * Errors a port throws that no retry cures: a programming error (a state that does not serialize,
- * a corrupt stored document) or a statement the database refuses for what it says (SQLSTATE
- * classes 22 data, 23 integrity, 42 syntax or access). Retrying them would hold the asset's queue,
- * and through the backlog every publisher, for good.
- */
-function incurable(err: unknown): boolean {
-  if (err instanceof ProcessingFault || err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return true
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code)
-}
-
-const messageOf = (err: unknown) => err instanceof Error ? err.message : String(err)
-
-/** A batch being retried after an I/O failure. */
-interface Retry {
-  /** the state an attempt wrote whose outbox is still to be stored: later attempts only store it */
-  committed: AssetState | undefined
 }
 
 const MAX_ATTEMPTS = 10

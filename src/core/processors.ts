@@ -1,7 +1,7 @@
 // The processors every accepted fix runs through, in this order: where on the route, which fences,
 // which stops (milestones, lifecycle), when at the next stops (ETA), then one detector per anomaly.
 // Later processors read what earlier ones wrote (route match, stop progress).
-import type { FixProcessor } from './pipeline.js'
+import type { FixProcessor } from './fix-processor.js'
 import { routeProcessor } from './features/route.js'
 import { geofencesProcessor } from './features/geofences.js'
 import { stopsProcessor, type StopSettings } from './features/stops.js'

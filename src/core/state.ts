@@ -2,7 +2,7 @@
 // per device behind the AssetStateStore port; `version` makes every update a compare-and-set.
 import type { Fix } from '../contracts/payloads.js'
 import type { CoreEffect } from './effects.js'
-import type { CoreEvent } from './pipeline.js'
+import type { CoreEvent } from './fix-processor.js'
 
 /** The part of a fix that state keeps (no tenant/device: the key has them). */
 export type LastFix = Omit<Fix, 'tenantId' | 'deviceId'>

@@ -1,6 +1,6 @@
 // The shape every anomaly detector shares: a condition that, once it has held for `forS`, fires
 // its event once, and clears once when the opposite has held (hysteresis lives in the predicates).
-import type { CoreEvent, ProcessContext } from '../pipeline.js'
+import type { CoreEvent, ProcessContext } from '../fix-processor.js'
 import { feature } from '../context.js'
 import { progressOf } from '../features/stops.js'
 

@@ -2,7 +2,7 @@
 // `afterS`, whichever node notices first, under the asset's compare-and-set so only one reports
 // it); the first fix after that reports the device online again.
 import { feature } from '../context.js'
-import type { FixProcessor } from '../pipeline.js'
+import type { FixProcessor } from '../fix-processor.js'
 import { anomalyEvent } from './condition.js'
 
 export interface Offline { active: boolean, since: number | null }

@@ -1,7 +1,7 @@
 // GPS jump: a fix the impossible-jump stage dropped raises gps_jump (once per episode); the next
 // accepted fix, consistent again, clears it.
 import { feature } from '../context.js'
-import type { FixProcessor } from '../pipeline.js'
+import type { FixProcessor } from '../fix-processor.js'
 import { anomalyEvent } from './condition.js'
 
 interface Jump { active: boolean }

@@ -1,6 +1,6 @@
 // Low battery: below `belowPct` fires once; recovered above `recoverPct` (hysteresis against a
 // battery that hovers at the threshold).
-import type { FixProcessor } from '../pipeline.js'
+import type { FixProcessor } from '../fix-processor.js'
 import { observe } from './condition.js'
 
 export interface LowBatterySettings { belowPct: number, recoverPct: number }

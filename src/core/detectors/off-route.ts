@@ -1,7 +1,7 @@
 // Off route: further than `limitM` from the shipment's planned route for `forS`; back on route when
 // within `limitM × backRatio` (the gap between the two is the hysteresis). Nothing new once the
 // shipment is done (every stop reached or skipped, delivered, cancelled): the route has ended.
-import type { FixProcessor } from '../pipeline.js'
+import type { FixProcessor } from '../fix-processor.js'
 import { routeMatchOf } from '../features/route.js'
 import { followShipment, observe, shipmentClosed } from './condition.js'
 

@@ -1,7 +1,7 @@
 // Temperature excursion: the reading `attrs.temp` (°C) outside the shipment's allowed range for
 // `forS`; back to normal when inside the range by `hysteresisC` again. Nothing new once the shipment
 // is done (every stop reached or skipped, delivered, cancelled): the goods are unloaded.
-import type { FixProcessor } from '../pipeline.js'
+import type { FixProcessor } from '../fix-processor.js'
 import { followShipment, observe, shipmentClosed } from './condition.js'
 
 export interface TemperatureSettings { forS: number, hysteresisC: number }

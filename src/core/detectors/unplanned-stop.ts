@@ -5,7 +5,7 @@
 // skipped; src/core/features/stops.ts).
 import { haversineM } from '../../geo/distance.js'
 import { feature } from '../context.js'
-import type { FixProcessor } from '../pipeline.js'
+import type { FixProcessor } from '../fix-processor.js'
 import { progressOf } from '../features/stops.js'
 import { anomalyEvent } from './condition.js'
 

@@ -17,7 +17,7 @@ import {
 } from '../../geo/eta.js'
 import { feature, type AssetContext, type PlanStop, type ShipmentPlan } from '../context.js'
 import type { CoreEffect } from '../effects.js'
-import type { CoreEvent, FixProcessor, ProcessContext } from '../pipeline.js'
+import type { CoreEvent, FixProcessor, ProcessContext } from '../fix-processor.js'
 import { progressOf, type Progress } from './stops.js'
 import { routeMatchOf } from './route.js'
 

@@ -1,6 +1,6 @@
 // Tenant geofences: which of the tenant's fences the asset is in, with dwell and hysteresis, and a
 // geofence_entered / geofence_exited event per confirmed transition.
-import type { FixProcessor } from '../pipeline.js'
+import type { FixProcessor } from '../fix-processor.js'
 import { feature } from '../context.js'
 import { advanceMembership, emptyMembership, type MembershipSettings } from './membership.js'
 

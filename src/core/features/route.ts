@@ -2,7 +2,7 @@
 // off-route detector (ctx.scratch.route), with the last position as the hint so a route that passes
 // the same place twice does not make the asset jump a loop back.
 import { feature } from '../context.js'
-import type { FixProcessor } from '../pipeline.js'
+import type { FixProcessor } from '../fix-processor.js'
 import type { RouteMatch } from '../../geo/route.js'
 
 export interface RouteProgress { shipmentId: string | null, alongM: number | null, ts: number | null }

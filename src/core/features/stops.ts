@@ -9,7 +9,7 @@
 // still gets its first stop.
 import { haversineM } from '../../geo/distance.js'
 import { feature, type PlanStop, type ShipmentPlan, type ShipmentStatus, type StopStatus } from '../context.js'
-import type { FixProcessor, ProcessContext } from '../pipeline.js'
+import type { FixProcessor, ProcessContext } from '../fix-processor.js'
 import { advanceMembership, emptyMembership, type Membership, type MembershipSettings, type Motion, type Transition } from './membership.js'
 
 export interface StopSettings extends MembershipSettings {

@@ -11,7 +11,7 @@ import { connect, deviceOptions, eventually, nodeApi, postgresAvailable, provisi
 import { redisKeys } from '../../helpers/redis-keys.js'
 import { createPostgresDatabase } from '../../helpers/databases.js'
 import mqemitterRedis from 'mqemitter-redis'
-import { NamespacedEmitter, brokerChannelPrefix, brokerKeyPrefix } from '../../../src/broker/cluster.js'
+import { NamespacedEmitter, brokerChannelPrefix, brokerKeyPrefix } from '../../../src/broker/namespaced-emitter.js'
 
 const services = () => inject('services')
 

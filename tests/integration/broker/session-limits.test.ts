@@ -19,7 +19,7 @@ const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Session { client: MqttClient, received: string[], sessionPresent: boolean, release: () => void }
 
-/** RedisPersistence's enqueue (src/broker/cluster.ts), as Aedes calls it */
+/** RedisPersistence's enqueue (src/broker/redis-persistence.ts), as Aedes calls it */
 interface Enqueues {
   outgoingEnqueueCombi(subs: Array<{ clientId: string, topic: string, qos: number }>, packet: object): Promise<void>
 }

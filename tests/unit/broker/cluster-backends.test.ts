@@ -3,7 +3,8 @@
 // tests/integration/broker/cluster.test.ts.
 import { describe, expect, it } from 'vitest'
 import { pino } from 'pino'
-import { brokerChannelPrefix, brokerKeyPrefix, clusterBackends } from '../../../src/broker/cluster.js'
+import { clusterBackends } from '../../../src/broker/cluster.js'
+import { brokerChannelPrefix, brokerKeyPrefix } from '../../../src/broker/namespaced-emitter.js'
 
 const log = pino({ level: 'silent' })
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { Fix } from '../../../src/contracts/payloads.js'
 import { noContext } from '../../../src/core/context.js'
-import { AssetPipeline, PipelineClosed, type CoreEvent, type FixProcessor, type PipelineHooks } from '../../../src/core/pipeline.js'
+import { AssetPipeline, type PipelineHooks } from '../../../src/core/pipeline.js'
+import { PipelineClosed } from '../../../src/core/pipeline-failures.js'
+import type { CoreEvent, FixProcessor } from '../../../src/core/fix-processor.js'
 import { statefulStages } from '../../../src/core/stages/stateful.js'
 import { MemoryStateStore } from '../../../src/state/memory.js'
 
