@@ -3,7 +3,7 @@
 // set, so when several nodes sweep at once exactly one of them reports it.
 //
 // A silent asset's ETAs would otherwise stay what its last fix made them, on time long after the
-// clock passed them: the sweep revises them (features/eta.ts, reviseSilent) when it marks the
+// clock passed them: the sweep revises them (features/eta-silent.ts, reviseSilent) when it marks the
 // device offline, and again whenever the revision said it could next change something (the clock
 // passing the next ETA, an at-risk boundary or a window end), until the device reports again. That
 // watch is this node's memory: a handful of revisions per silent asset, no scan of every asset;
@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js'
 import type { AssetPipeline } from './pipeline.js'
 import type { AssetKey, PresenceStore } from './ports.js'
 import { offlineOf } from './detectors/device-online.js'
-import { reviseSilent } from './features/eta.js'
+import { reviseSilent } from './features/eta-silent.js'
 
 export interface OfflineSettings {
   afterS: number

@@ -2,7 +2,7 @@
 // its event once, and clears once when the opposite has held (hysteresis lives in the predicates).
 import type { CoreEvent, ProcessContext } from '../fix-processor.js'
 import { feature } from '../context.js'
-import { progressOf } from '../features/stops.js'
+import { progressOf } from '../features/stop-progress.js'
 
 export interface Condition {
   active: boolean

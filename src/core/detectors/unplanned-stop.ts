@@ -6,7 +6,7 @@
 import { haversineM } from '../../geo/distance.js'
 import { feature } from '../context.js'
 import type { FixProcessor } from '../fix-processor.js'
-import { progressOf } from '../features/stops.js'
+import { progressOf } from '../features/stop-progress.js'
 import { anomalyEvent } from './condition.js'
 
 export interface UnplannedStopSettings { afterS: number, radiusM: number }

@@ -1,37 +1,16 @@
-// Predicted arrival at every pending stop. Remaining distance along the planned route (or great-
-// circle × a circuity factor) is split into the open road and the last/first `nearStopM` around
-// stops (town and yard driving; the yard the shipment started from counts as a stop), each driven at
-// its own typical pace (the interquartile mean of the moving speeds measured on such stretches)
-// blended with a default by confidence; on the leg being driven, the current pace counts as long as
-// it can be expected to last. The planned dwell at the stops before it (and what is left of the
-// current one) is added. Against the appointment window it gives on time / at risk / late.
-// eta_updated is emitted only when a stop's ETA moves by more than the threshold (or its status
-// changes); delay_predicted when the ETA passes the window end, delay_cleared when it no longer does
-// or the stop is reached or skipped. A pending stop the asset has driven past is behind it: the next
-// stops are measured from the asset, and its own ETA is unknown (late once its window is over). While
-// the asset is silent the offline sweep revises the ETAs once the clock passes them (reviseSilent).
+// The ETA processor: at every fix, the predicted arrival at each pending stop of the asset's
+// shipment, and the pace it is predicted from. What is reported and when: eta-report.ts; the
+// revision while the asset is silent: eta-silent.ts; the state and settings: eta-state.ts.
 import { haversineM } from '../../geo/distance.js'
 import {
   addSpeed, blendedSpeed, etaStatus, histogramSeconds, horizonSpeed, STATIONARY_MPS, trimmedMeanSpeed, updateSpeed,
-  type EtaStatus, type SpeedEstimate, type SpeedHistogram,
 } from '../../geo/eta.js'
-import { feature, type AssetContext, type PlanStop, type ShipmentPlan } from '../context.js'
-import type { CoreEffect } from '../effects.js'
-import type { CoreEvent, FixProcessor, ProcessContext } from '../fix-processor.js'
-import { progressOf, type Progress } from './stops.js'
+import { feature, type PlanStop, type ShipmentPlan } from '../context.js'
+import type { FixProcessor, ProcessContext } from '../fix-processor.js'
+import { progressOf } from './stop-progress.js'
 import { routeMatchOf } from './route.js'
-
-export interface EtaSettings {
-  circuity: number
-  defaultSpeedMps: number
-  /** default for the stretches within nearStopM of a stop */
-  nearStopSpeedMps: number
-  nearStopM: number
-  /** memory of the typical pace, in moving time */
-  speedTauS: number
-  thresholdS: number
-  atRiskS: number
-}
+import { close, closeAll, report, reporterOf, type Reporter } from './eta-report.js'
+import type { EtaFeature, EtaSettings, Pace, StopEta } from './eta-state.js'
 
 /** 360 km/h: above this a speed sample is an error, not a pace. */
 const MAX_PLAUSIBLE_MPS = 100
@@ -43,28 +22,17 @@ const CONFIDENCE_S = 900
  */
 const CURRENT_TAU_S = 300
 
-/** `hist` is missing in states written before it existed; `current` is the last few minutes' pace (open road only) */
-interface Pace { hist?: SpeedHistogram, current?: SpeedEstimate }
 /**
- * `emitted`/`emittedStatus`: what was last reported (emittedStatus null: nothing yet; emitted null
- * with a status: reported as unknown). `passed`: the asset drove past it (see passed()); `silent`:
- * the asset went quiet and is overdue, the ETA reported unknown (reviseSilent); `closestM`: its
- * closest approach so far, kept only without a route.
+ * Predicted arrival at every pending stop. Remaining distance along the planned route (or great-
+ * circle × a circuity factor) is split into the open road and the last/first `nearStopM` around
+ * stops (town and yard driving; the yard the shipment started from counts as a stop), each driven at
+ * its own typical pace (the interquartile mean of the moving speeds measured on such stretches)
+ * blended with a default by confidence; on the leg being driven, the current pace counts as long as
+ * it can be expected to last. The planned dwell at the stops before it (and what is left of the
+ * current one) is added. Against the appointment window it gives on time / at risk / late.
+ * A pending stop the asset has driven past is behind it: the next stops are measured from the asset,
+ * and its own ETA is unknown (late once its window is over).
  */
-interface StopEta {
-  /** the last prediction from a fix (null: passed); what was reported may differ (`silent`) */
-  eta: number | null
-  status: EtaStatus
-  emitted: number | null
-  emittedStatus: EtaStatus | null
-  delay: boolean
-  passed?: true
-  silent?: true
-  closestM?: number
-}
-/** `origin`: where the asset stood when its shipment began (a yard: driving around it is near-stop driving) */
-export interface EtaFeature { origin?: { shipmentId: string, at: [number, number] | null }, open: Pace, near: Pace, stops: Record<string, StopEta> }
-
 export function etaProcessor(s: EtaSettings): FixProcessor {
   return {
     name: 'eta',
@@ -112,19 +80,6 @@ function speedOf(p: Pace, fallback: number) {
   const typical = typicalPace(p)
   return blendedSpeed(typical?.mps, typical?.confidence ?? 0, fallback)
 }
-
-/** Who an ETA event is about and when: a fix (predict), or the offline sweep's clock (reviseSilent). */
-interface Reporter {
-  plan: ShipmentPlan
-  deviceId: string
-  vehicleId: string | null
-  ts: number
-  emit: (event: CoreEvent) => void
-  effect: (effect: CoreEffect) => void
-}
-
-const reporterOf = (ctx: ProcessContext, plan: ShipmentPlan): Reporter =>
-  ({ plan, deviceId: ctx.fix.deviceId, vehicleId: ctx.asset.vehicleId, ts: ctx.fix.ts, emit: ctx.emit, effect: ctx.effect })
 
 /**
  * Beyond a pending stop by more than this (and its radius), with a later stop still to go, the
@@ -240,130 +195,3 @@ function record(state: EtaFeature, stop: PlanStop): StopEta {
 function forgetOtherShipments(state: EtaFeature, plan: ShipmentPlan) {
   for (const id of Object.keys(state.stops)) if (!plan.stops.some((stop) => stop.id === id)) delete state.stops[id]
 }
-
-export type DelayClearedReason = 'eta' | 'arrived' | 'skipped' | 'closed'
-
-/**
- * A stop reached or skipped (or its shipment delivered or cancelled) has no ETA any more: its
- * record goes, and a delay predicted for it is closed (delay_cleared with the reason), so every
- * delay_predicted has its delay_cleared. Arriving late still closes it: `late` says how it ended.
- */
-function close(r: Reporter, state: EtaFeature, stop: PlanStop, reason: Exclude<DelayClearedReason, 'eta'>) {
-  const current = state.stops[stop.id]
-  if (!current) return
-  if (current.delay) delayEvent(r, stop, false, null, reason)
-  delete state.stops[stop.id]
-}
-
-/** The shipment is delivered or cancelled: its open delays are closed. */
-function closeAll(r: Reporter, state: EtaFeature) {
-  for (const stop of r.plan.stops) close(r, state, stop, 'closed')
-  state.stops = {}
-}
-
-/**
- * Records a stop's ETA (null: unknown) and status; stores eta_updated and the stop's ETA effect when
- * the ETA moved by more than the threshold, became known or unknown, or the status changed;
- * delay_predicted when the status becomes late, delay_cleared when a known status is no longer late
- * (an unknown one changes nothing: not knowing is not a recovery).
- */
-function report(r: Reporter, current: StopEta, stop: PlanStop, eta: number | null, status: EtaStatus, s: Pick<EtaSettings, 'thresholdS'>): boolean {
-  const { plan, ts } = r
-  current.status = status
-  const moved = current.emittedStatus === null || status !== current.emittedStatus || (eta === null) !== (current.emitted === null) ||
-    (eta !== null && current.emitted !== null && Math.abs(eta - current.emitted) > s.thresholdS * 1000)
-  if (moved) {
-    const previous = current.emitted
-    current.emitted = eta
-    current.emittedStatus = status
-    r.effect({ kind: 'eta', tenantId: plan.tenantId, shipmentId: plan.id, stopId: stop.id, eta, etaStatus: status, at: ts })
-    r.emit({
-      ...base(r, stop), type: 'eta_updated', dedupeKey: `eta:${stop.id}:${ts}`,
-      payload: { stop: { seq: stop.seq, name: stop.name }, eta: iso(eta), etaStatus: status, previousEta: iso(previous) },
-    })
-  }
-  const delayed = status === 'late' || (status === 'unknown' && current.delay)
-  if (delayed === current.delay) return moved
-  current.delay = delayed
-  delayEvent(r, stop, delayed, eta, 'eta')
-  return true
-}
-
-function delayEvent(r: Reporter, stop: PlanStop, delayed: boolean, eta: number | null, reason: DelayClearedReason) {
-  r.emit({
-    ...base(r, stop), type: delayed ? 'delay_predicted' : 'delay_cleared', dedupeKey: `delay:${stop.id}:${delayed}:${r.ts}`,
-    payload: { stop: { seq: stop.seq, name: stop.name }, eta: iso(eta), windowEnd: iso(stop.windowEnd), ...(delayed ? {} : { reason }) },
-  })
-}
-
-const base = (r: Reporter, stop: PlanStop) =>
-  ({ tenantId: r.plan.tenantId, deviceId: r.deviceId, vehicleId: r.vehicleId, shipmentId: r.plan.id, stopId: stop.id, ts: r.ts })
-
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString())
-
-/**
- * The offline sweep's revision of a silent asset's ETAs at wall-clock `now` (no fix: nothing else
- * would change them). While the wall clock is before the next stop's ETA the prediction stands (the
- * asset may be driving on, unheard). Once it has passed it without an arrival being heard, the asset
- * is **overdue**: every pending stop's ETA becomes unknown (null), and its status is judged on the
- * earliest it can arrive — not before now at the next stop, and as long after that as predicted at
- * the later ones — at least at_risk at the overdue stop (a predicted arrival has passed unseen), late
- * (with delay_predicted) once that earliest arrival is past the window end. A passed stop becomes
- * late when its window ends. The next fix recomputes everything.
- *
- * Returns whether anything changed and when the next revision could change something (null:
- * never, until a fix comes): the sweep calls again then, so a silent asset costs a handful of
- * revisions, not one per pass.
- */
-export function reviseSilent(
-  features: Record<string, unknown>, asset: AssetContext, deviceId: string, now: number, s: Pick<EtaSettings, 'atRiskS' | 'thresholdS'>,
-  emit: (event: CoreEvent) => void, effect: (effect: CoreEffect) => void,
-): { changed: boolean, dueAt: number | null } {
-  const plan = asset.shipment
-  const state = features['eta'] as EtaFeature | undefined
-  const progress = features['stops'] as Progress | undefined
-  if (!plan || !state || progress?.shipmentId !== plan.id || progress.status === 'delivered' || progress.status === 'cancelled') return { changed: false, dueAt: null }
-  const r: Reporter = { plan, deviceId, vehicleId: asset.vehicleId, ts: now, emit, effect }
-  const pending = plan.stops.filter((stop) => (progress.stops[stop.id]?.status ?? 'pending') === 'pending' && state.stops[stop.id])
-  const chain = pending.filter((stop) => !state.stops[stop.id]!.passed && state.stops[stop.id]!.eta !== null)
-  let changed = false
-  let dueAt = Infinity
-  const at = (t: number) => { if (t > now) dueAt = Math.min(dueAt, t) }
-  const settle = (current: StopEta, stop: PlanStop, status: EtaStatus) => {
-    const was = current.status
-    changed = report(r, current, stop, null, status, s) || was !== status || changed
-  }
-  for (const stop of pending) {
-    const current = state.stops[stop.id]!
-    const deadline = stop.windowEnd ?? stop.windowStart
-    if (!current.passed || deadline === null) continue
-    if (now > deadline) { if (current.status !== 'late') settle(current, stop, 'late') } else at(deadline + 1)
-  }
-  const first = chain[0]
-  if (!first) return { changed, dueAt: Number.isFinite(dueAt) ? dueAt : null }
-  const firstEta = state.stops[first.id]!.eta!
-  if (now < firstEta) {
-    at(firstEta)
-    return { changed, dueAt: Number.isFinite(dueAt) ? dueAt : null }
-  }
-  for (const stop of chain) {
-    const current = state.stops[stop.id]!
-    const deadline = stop.windowEnd ?? stop.windowStart
-    // the earliest it can arrive: the whole chain slips by as much as the asset is overdue
-    const afterFirstMs = current.eta! - firstEta
-    const earliest = now + afterFirstMs
-    let status = etaStatus(earliest, stop.windowStart ?? undefined, stop.windowEnd ?? undefined, s.atRiskS, current.status)
-    if (stop === first && status === 'on_time') status = 'at_risk'
-    changed ||= !current.silent
-    current.silent = true
-    settle(current, stop, status)
-    if (deadline !== null) {
-      // when the earliest arrival crosses the at-risk boundary and the window end
-      if (RANK[status] < RANK.at_risk) at(deadline - s.atRiskS * 1000 - afterFirstMs + 1)
-      if (RANK[status] < RANK.late) at(deadline - afterFirstMs + 1)
-    }
-  }
-  return { changed, dueAt: Number.isFinite(dueAt) ? dueAt : null }
-}
-
-const RANK: Record<EtaStatus, number> = { unknown: 0, on_time: 1, at_risk: 2, late: 3 }
