@@ -37,6 +37,9 @@ export const ConfigSchema = Type.Object({
   DATA_DIR: Str('folder for the embedded database, generated secrets and (without REDIS_URL) the asset state snapshot'),
   DB_POOL_MAX: Int('PostgreSQL connections per process', 1, 1000),
   DB_QUERY_TIMEOUT_MS: Int('longest a PostgreSQL query may go unanswered before ReTrack fails it and drops its connection (a hung server, a half-open connection); 0: no limit. Not applied to migrations or the embedded database', 0),
+  RETENTION_POSITIONS_DAYS: Int('positions (the GPS history) with an event time more than this many days old are deleted; 0: kept forever (deleting customers\' history must be chosen). When set, at least FILTER_MAX_AGE_S in days. Tracking events are never deleted', 0, 36500),
+  RETENTION_DEAD_LETTERS_DAYS: Int('dead letters (refused payloads) received more than this many days ago are deleted; 0: kept forever', 0, 36500),
+  RETENTION_SWEEP_INTERVAL_S: Int('how often the retention sweep runs (first a minute after start-up; one node of a deployment at a time; not at all when both RETENTION_*_DAYS are 0)', 60, 2147483),
   REDIS_URL: Opt(Str('Redis URL: asset state in Redis and the broker clustered over Redis; unset means in-process state')),
   REDIS_KEY_PREFIX: Str('prefix for every Redis key and pub/sub channel ReTrack uses, the broker\'s included: the nodes of one deployment share it, deployments sharing a Redis need different ones'),
   MQTT_CLUSTER: Str('share broker subscriptions and sessions with other nodes through Redis: auto (when REDIS_URL is set), on, off', { enum: ['auto', 'on', 'off'] }),
@@ -170,6 +173,11 @@ export function configProblems(config: Config): string[] {
     if (key !== 'DATABASE_URL' && !url.hostname) problems.push(`${key}: has no host`)
   }
   problems.push(...bootstrapProblems(config))
+  const acceptedDays = Math.ceil(config.FILTER_MAX_AGE_S / 86400)
+  if (config.RETENTION_POSITIONS_DAYS > 0 && config.RETENTION_POSITIONS_DAYS < acceptedDays) {
+    // fixes that old are still accepted and stored: they would be deleted at the next sweep
+    problems.push(`RETENTION_POSITIONS_DAYS: must be 0 (keep forever) or at least FILTER_MAX_AGE_S in days (${acceptedDays})`)
+  }
   if (config.MQTT_CLUSTER === 'on' && !config.REDIS_URL) problems.push('MQTT_CLUSTER: on needs REDIS_URL')
   if (Boolean(config.MQTT_TLS_CERT) !== Boolean(config.MQTT_TLS_KEY)) problems.push('MQTT_TLS_CERT and MQTT_TLS_KEY: set both (MQTT over TLS) or neither')
   for (const key of ['MQTT_TLS_CERT', 'MQTT_TLS_KEY'] as const) {

@@ -81,6 +81,14 @@ export class Metrics {
     name: 'retrack_pipeline_paused', help: '1 while batches wait to be retried (state store or database unavailable)',
     aggregator: 'max', registers: [this.registry],
   })
+  readonly retentionDeleted = new Counter({
+    name: 'retrack_retention_deleted_total', help: 'rows deleted by the retention sweep (RETENTION_POSITIONS_DAYS, RETENTION_DEAD_LETTERS_DAYS), by table',
+    labelNames: ['table'] as const, registers: [this.registry],
+  })
+  readonly retentionLastSuccess = new Gauge({
+    name: 'retrack_retention_last_success_timestamp_seconds', help: 'when this node last completed a retention sweep (unix time; 0: never). One node of a deployment sweeps at a time: alert on the max over the nodes',
+    aggregator: 'max', registers: [this.registry],
+  })
 
   /** names of the metrics about this process (Node.js, memory, CPU…), labelled per worker under WORKERS */
   readonly processMetrics: ReadonlySet<string>

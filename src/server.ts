@@ -27,6 +27,7 @@ import type { AssetStateStore, PresenceStore } from './core/ports.js'
 import { assembleIngestion, type IngestionParts } from './ingest/assemble.js'
 import { DbAssetContextLoader } from './db/asset-context.js'
 import { OfflineSweep } from './core/offline-sweep.js'
+import { RetentionSweeper } from './db/retention.js'
 import { MqttBroker } from './broker/broker.js'
 import { ExternalConsumer } from './ingest/external.js'
 import { deviceTopic } from './contracts/topics.js'
@@ -43,6 +44,8 @@ export interface RunningServer {
   presence: PresenceStore
   ingestion: IngestionParts
   sweep: OfflineSweep
+  /** not started (enabled false) when both RETENTION_*_DAYS are 0 */
+  retention: RetentionSweeper
   broker: MqttBroker | null
   bus: Bus
   live: LiveHub
@@ -179,6 +182,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }, log)
     sweep.start()
     phases.accept.push(() => sweep.stop())
+    // old positions and dead letters (one node of the deployment at a time: an advisory lock);
+    // stopped with the listeners, so it holds no database connection while the pipeline drains
+    const retentionSettings = { positionsDays: config.RETENTION_POSITIONS_DAYS, deadLettersDays: config.RETENTION_DEAD_LETTERS_DAYS, everyS: config.RETENTION_SWEEP_INTERVAL_S }
+    const retention = new RetentionSweeper(db, retentionSettings, log, metrics)
+    if (retention.enabled) {
+      retention.start()
+      phases.accept.push(() => retention.stop())
+      log.info(retentionSettings, 'retention sweep scheduled')
+    }
 
     let broker: MqttBroker | null = null
     let mqttPort: number | null = null
@@ -258,7 +270,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       .catch((err: unknown) => { throw listenError(err, 'HTTP_PORT', 'HTTP_HOST', config.HTTP_HOST, config.HTTP_PORT) })
     const httpPort = (app.server.address() as AddressInfo).port
 
-    return { config, db, app, metrics, state, presence, ingestion, sweep, broker, bus, live, httpPort, mqttPort, close: stopAll }
+    return { config, db, app, metrics, state, presence, ingestion, sweep, retention, broker, bus, live, httpPort, mqttPort, close: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -110,3 +110,26 @@ describe('DB_QUERY_TIMEOUT_MS', () => {
     expect(refusal({ DB_QUERY_TIMEOUT_MS: '-1' })).toMatch(/DB_QUERY_TIMEOUT_MS: must be >= 0/)
   })
 })
+
+describe('RETENTION_*', () => {
+  it('default to keeping positions forever, dead letters 30 days, a sweep every hour', () => {
+    const config = loadConfig({})
+    expect([config.RETENTION_POSITIONS_DAYS, config.RETENTION_DEAD_LETTERS_DAYS, config.RETENTION_SWEEP_INTERVAL_S]).toEqual([0, 30, 3600])
+  })
+
+  it('take whole days and an interval of at least a minute', () => {
+    expect(loadConfig({ RETENTION_POSITIONS_DAYS: '90', RETENTION_DEAD_LETTERS_DAYS: '0', RETENTION_SWEEP_INTERVAL_S: '60' }))
+      .toMatchObject({ RETENTION_POSITIONS_DAYS: 90, RETENTION_DEAD_LETTERS_DAYS: 0, RETENTION_SWEEP_INTERVAL_S: 60 })
+    expect(refusal({ RETENTION_DEAD_LETTERS_DAYS: '-1' })).toMatch(/RETENTION_DEAD_LETTERS_DAYS: must be >= 0/)
+    expect(refusal({ RETENTION_POSITIONS_DAYS: '7.5' })).toMatch(/RETENTION_POSITIONS_DAYS: must be an integer/)
+    expect(refusal({ RETENTION_SWEEP_INTERVAL_S: '10' })).toMatch(/RETENTION_SWEEP_INTERVAL_S: must be >= 60/)
+    expect(refusal({ RETENTION_SWEEP_INTERVAL_S: '2147484' })).toMatch(/RETENTION_SWEEP_INTERVAL_S: must be <= 2147483/)
+  })
+
+  it('never delete positions the filters still accept (FILTER_MAX_AGE_S)', () => {
+    expect(refusal({ RETENTION_POSITIONS_DAYS: '6' })).toBe('invalid configuration: RETENTION_POSITIONS_DAYS: must be 0 (keep forever) or at least FILTER_MAX_AGE_S in days (7)')
+    expect(loadConfig({ RETENTION_POSITIONS_DAYS: '7' }).RETENTION_POSITIONS_DAYS).toBe(7)
+    expect(loadConfig({ RETENTION_POSITIONS_DAYS: '2', FILTER_MAX_AGE_S: '86400' }).RETENTION_POSITIONS_DAYS).toBe(2)
+    expect(refusal({ RETENTION_POSITIONS_DAYS: '1', FILTER_MAX_AGE_S: '86401' })).toMatch(/at least FILTER_MAX_AGE_S in days \(2\)/)
+  })
+})
