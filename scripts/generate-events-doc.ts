@@ -65,7 +65,9 @@ they start and once when they end (the "cleared by" event); nothing repeats whil
 
 A device may publish its own events on \`tenants/{tenant}/devices/{device}/events\` (\`sos\`,
 \`door_open\`, \`door_close\`, \`delivery_confirmed\`, or any type matching
-\`^[a-z][a-z0-9_]{0,47}$\`). They are stored with \`source: "device"\` and the type the device
+\`^[a-z][a-z0-9_]{0,47}$\` that is not one of the types above: those are ReTrack's own, and a
+device event named \`delivered\` or \`exception\` would pass for a milestone or an operator's record,
+so it is dead-lettered as \`SCHEMA\`). They are stored with \`source: "device"\` and the type the device
 sent; \`payload\` holds the device's \`data\`, plus \`lat\`/\`lon\` and \`seq\` when given. A
 shipment's timeline includes its device's own events (for a shipment assigned by vehicle, those
 of the devices on that vehicle) between the shipment's start and its

@@ -6,6 +6,7 @@ import { Ajv, type ValidateFunction } from 'ajv'
 import { deviceEventSchema, readingSchema, statusSchema } from '../contracts/schemas.js'
 import { eventTimeMs, type DeviceEventPayload, type Fix, type Reading } from '../contracts/payloads.js'
 import { unstorable } from '../db/storable.js'
+import { eventTypes } from '../core/events/catalogue.js'
 
 export type RejectCode = 'MALFORMED_JSON' | 'SCHEMA' | 'BAD_TIME' | 'BATCH_TOO_LARGE' | 'EMPTY_BATCH'
 
@@ -59,9 +60,13 @@ function parse(payload: Buffer): { ok: true, value: unknown, escapes: boolean } 
   }
 }
 
-/** `nested`: the schema lets elements nest without bound (events' `data`), so their depth is checked */
+/**
+ * `nested`: the schema lets elements nest without bound (events' `data`), so their depth is checked.
+ * `refuse`: what the schema cannot say about a valid element (a reason, or null when it is fine).
+ */
 function decodeList<P extends { ts: number | string }, T>(
   payload: Buffer, maxBatch: number, validate: ValidateFunction<P>, nested: boolean, build: (p: P, ts: number) => T,
+  refuse?: (p: P) => string | null,
 ): Decoded<T> {
   const parsed = parse(payload)
   if (!parsed.ok) return { items: [], rejections: [parsed.rejection], batch: false, indices: [] }
@@ -74,6 +79,8 @@ function decodeList<P extends { ts: number | string }, T>(
   list.forEach((element, i) => {
     const at = batch ? { index: i } : {}
     if (!validate(element)) return out.rejections.push({ code: 'SCHEMA', reason: describe(validate), ...at })
+    const refusal = refuse?.(element)
+    if (refusal) return out.rejections.push({ code: 'SCHEMA', reason: refusal, ...at })
     const problem = parsed.escapes || nested ? unstorable(element, { text: parsed.escapes }) : null
     if (problem) return out.rejections.push({ code: 'SCHEMA', reason: `${problem.path || '(root)'} ${problem.reason}`, ...at })
     const ts = eventTimeMs(element.ts)
@@ -92,10 +99,21 @@ export function decodeTelemetry(payload: Buffer, tenantId: string, deviceId: str
   }))
 }
 
+/**
+ * A device event may not take the type of one of ReTrack's own events (arrived, delivered,
+ * exception…): stored and published on `tenants/<t>/events/<type>`, it would pass for a milestone
+ * or an operator's record to every integration that does not check `source`.
+ */
+function reservedType(e: DeviceEventPayload): string | null {
+  return eventTypes.has(e.type)
+    ? `/type "${e.type}" is reserved for ReTrack's own events (docs/events.md): name the device's event differently (e.g. delivery_confirmed)`
+    : null
+}
+
 export function decodeEvents(payload: Buffer, tenantId: string, deviceId: string, maxBatch: number): Decoded<DeviceEvent> {
   return decodeList(payload, maxBatch, validateEvent, true, (e, ts) => ({
     tenantId, deviceId, ts, type: e.type, seq: e.seq, lat: e.lat, lon: e.lon, data: e.data ?? {},
-  }))
+  }), reservedType)
 }
 
 export function decodeStatus(payload: Buffer): { state: 'online' | 'offline', ts?: number } | Rejection {

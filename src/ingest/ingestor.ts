@@ -46,10 +46,20 @@ export interface IngestOutcome {
 export type Transport = 'mqtt' | 'http' | 'external'
 
 /**
+ * Nothing in the payload was usable: nothing stored or already stored, nothing a filter merely
+ * dropped, and at least one element dead-lettered. Such a publish is withheld from subscribers;
+ * over HTTP it is a 400.
+ */
+export const refusedEntirely = (outcome: IngestOutcome) =>
+  outcome.accepted === 0 && outcome.duplicates === 0 && outcome.dropped.length === 0 && outcome.rejected.length > 0
+
+/**
  * Drops that mean the device is misconfigured (a clock far off, epoch seconds sent for
  * milliseconds) rather than a receiver's ordinary noise: the reading would be lost without a trace
- * but a counter, so it is dead-lettered too, with the payload, where an integrator can find it
- * (GET /dead-letters). A cold start's 0,0 or a poor accuracy is noise: counted only.
+ * but a counter, so it is a rejection (`BAD_TIME`) like a schema error: dead-lettered with the
+ * payload where an integrator can find it (GET /dead-letters), listed in `rejected`, and a payload
+ * of nothing else is refused entirely (withheld from subscribers, a 400 over HTTP). A cold start's
+ * 0,0 or a poor accuracy is noise: counted and listed in `dropped` only.
  */
 const TIME_DROPS = new Set<DropReason>(['future', 'too_old'])
 /** live connections that said `offline` on their status topic and are still sending: bounded */
@@ -82,21 +92,22 @@ export class Ingestor {
     const decoded = decodeTelemetry(payload, who.tenantId, who.deviceId, receivedAt, this.deps.settings.maxBatch)
     const outcome: IngestOutcome = { accepted: 0, duplicates: 0, dropped: [], rejected: decoded.rejections }
     const kept: Fix[] = []
-    let timeDrops: Rejection[] | undefined
     decoded.items.forEach((fix, i) => {
       for (const stage of statelessStages) {
         const r = stage.check(fix, receivedAt, this.deps.settings)
         if (!r.ok) {
           const index = decoded.batch ? { index: decoded.indices[i]! } : {}
-          outcome.dropped.push({ ...index, reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) })
           this.deps.metrics.readingsDropped.inc({ reason: r.reason })
-          if (TIME_DROPS.has(r.reason)) (timeDrops ??= []).push({ code: 'BAD_TIME', reason: badTimeReason(fix.ts, r.reason, r.detail), ...index })
+          if (TIME_DROPS.has(r.reason)) {
+            if (outcome.rejected === decoded.rejections) outcome.rejected = [...decoded.rejections]
+            outcome.rejected.push({ code: 'BAD_TIME', reason: badTimeReason(fix.ts, r.reason, r.detail), ...index })
+          } else outcome.dropped.push({ ...index, reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) })
           return
         }
       }
       kept.push(fix)
     })
-    const letters = timeDrops ? [...decoded.rejections, ...timeDrops] : decoded.rejections
+    const letters = outcome.rejected
     const stored = this.deps.sinks.positions.write(kept)
     // most messages have nothing to dead-letter: no second promise and no Promise.all for them
     const durable = letters.length === 0 ? stored
@@ -121,7 +132,6 @@ export class Ingestor {
   async events(who: DeviceIdentity, topic: string, payload: Buffer, _transport: Transport): Promise<IngestOutcome> {
     const receivedAt = this.now()
     const decoded = decodeEvents(payload, who.tenantId, who.deviceId, this.deps.settings.maxBatch)
-    const dropped: IngestOutcome['dropped'] = []
     const letters = [...decoded.rejections]
     // the time checks readings get: an event stamped in seconds or by a clock years off would sit
     // at the top or the bottom of every feed for good, outside any shipment's timeline
@@ -130,7 +140,6 @@ export class Ingestor {
         const r = check(e.ts, receivedAt, this.deps.settings)
         if (r.ok) continue
         const index = decoded.batch ? { index: decoded.indices[i]! } : {}
-        dropped.push({ ...index, reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) })
         letters.push({ code: 'BAD_TIME', reason: badTimeReason(e.ts, r.reason, r.detail), ...index })
         this.deps.metrics.readingsDropped.inc({ reason: r.reason })
         return false
@@ -146,7 +155,7 @@ export class Ingestor {
     const fresh = stored.filter((s): s is StoredTrackingEvent => s !== null)
     this.seen(who, receivedAt)
     if (fresh.length > 0) this.deps.onDeviceEvents?.(fresh)
-    return { accepted: fresh.length, duplicates: rows.length - fresh.length, dropped, rejected: decoded.rejections }
+    return { accepted: fresh.length, duplicates: rows.length - fresh.length, dropped: [], rejected: letters }
   }
 
   async status(who: DeviceIdentity, topic: string, payload: Buffer): Promise<IngestOutcome> {
@@ -187,14 +196,22 @@ export class Ingestor {
   private async deadLetter(who: DeviceIdentity, topic: string, payload: Buffer, rejections: Rejection[]): Promise<void> {
     if (rejections.length === 0) return
     for (const r of rejections) this.deps.metrics.deadLetters.inc({ code: r.code })
-    const joined = rejections.length === 1 && rejections[0]!.index === undefined
-      ? rejections[0]!.reason
-      : `${rejections.length} element(s) rejected: ${rejections.slice(0, 10).map((r) => `[${r.index}] ${r.reason}`).join('; ')}`
-    // a reason can quote the payload (JSON.parse's message, a key in a schema path); PostgreSQL's
-    // text refuses U+0000, and one refused row would fail the whole dead-letter batch
-    const reason = joined.replaceAll('\u0000', '\\u0000')
-    this.deps.log.info({ device: who.deviceId, topic, code: rejections[0]!.code, reason }, 'payload dead-lettered')
-    await this.deps.sinks.deadLetters.write([{ tenantId: who.tenantId, deviceId: who.deviceId, topic, code: rejections[0]!.code, reason, payload }])
+    // one row per code, each naming its own elements: a batch with a schema error and a reading
+    // stamped in seconds is found under `code=SCHEMA` and under `code=BAD_TIME`
+    const byCode = new Map<string, Rejection[]>()
+    for (const r of rejections) byCode.set(r.code, [...byCode.get(r.code) ?? [], r])
+    const letters: DeadLetter[] = []
+    for (const [code, same] of byCode) {
+      const joined = rejections.length === 1 && same[0]!.index === undefined
+        ? same[0]!.reason
+        : `${same.length} element(s) rejected: ${same.slice(0, 10).map((r) => `[${r.index}] ${r.reason}`).join('; ')}`
+      // a reason can quote the payload (JSON.parse's message, a key in a schema path); PostgreSQL's
+      // text refuses U+0000, and one refused row would fail the whole dead-letter batch
+      const reason = joined.replaceAll('\u0000', '\\u0000')
+      this.deps.log.info({ device: who.deviceId, topic, code, reason }, 'payload dead-lettered')
+      letters.push({ tenantId: who.tenantId, deviceId: who.deviceId, topic, code, reason, payload })
+    }
+    await this.deps.sinks.deadLetters.write(letters)
   }
 }
 

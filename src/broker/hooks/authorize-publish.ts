@@ -12,7 +12,8 @@
 // client, no persistent session and no other node. A batch of which anything was stored (or was
 // already stored) goes on whole, its refused elements included: they are dead-lettered all the
 // same, and an integration validates what it reads. Readings that are well-formed but dropped by
-// a filter (out of range, too old) are no refusal and go on too.
+// a filter (out of range, 0,0, too inaccurate) are no refusal and go on too; a time refused
+// (BAD_TIME: in the future, too old) is a rejection.
 // Nothing a client publishes is kept as a retained message: readings, statuses and events are
 // stored by ingestion, and a retained copy would be replayed to every later subscriber as if it
 // were new (a stale reading, a device "online" long after it went, a command run again at each
@@ -21,7 +22,7 @@ import type { Client, PublishPacket } from 'aedes'
 import { Ajv } from 'ajv'
 import { commandSchema } from '../../contracts/schemas.js'
 import { parseDeviceTopic } from '../../contracts/topics.js'
-import type { Ingestor, DeviceIdentity, IngestOutcome } from '../../ingest/ingestor.js'
+import { refusedEntirely, type Ingestor, type DeviceIdentity, type IngestOutcome } from '../../ingest/ingestor.js'
 import type { Logger } from '../../logger.js'
 import type { Metrics } from '../../metrics.js'
 import { principalOf } from '../principal.js'
@@ -31,8 +32,6 @@ const validateCommand = new Ajv({ strict: false }).compile(commandSchema)
 /** Where a publish ingestion refused entirely goes instead (reserved `$` topic: no client may subscribe to it). */
 export const WITHHELD_TOPIC = '$retrack/refused'
 
-/** Nothing stored or already stored, and at least one element dead-lettered. */
-export const refusedEntirely = (outcome: IngestOutcome) => outcome.accepted === 0 && outcome.duplicates === 0 && outcome.rejected.length > 0
 
 class Denied extends Error {
   readonly code = 'MQTT_PUBLISH_DENIED'

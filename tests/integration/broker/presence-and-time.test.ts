@@ -98,12 +98,12 @@ describe('presence and time checks on one node', () => {
     expect(found[1]!.reason).toMatch(/in the future/)
   })
 
-  it('over HTTP, an event refused for its time is listed as dropped with its reason', async () => {
+  it('over HTTP, an event refused for its time is listed as rejected (BAD_TIME) with its index', async () => {
     const device = acme.devices[3]!
     const api = nodeApi(node)
     const token = await api<{ token: string }>('POST', '/api/v1/auth/device-token', null, { tenant: 'clocks', deviceId: device.id, secret: device.secret })
-    const res = await api<{ accepted: number, dropped: Array<{ index?: number, reason: string }> }>('POST', '/api/v1/ingest/events', token.token,
+    const res = await api<{ accepted: number, dropped: unknown[], rejected: Array<{ index?: number, code: string, reason: string }> }>('POST', '/api/v1/ingest/events', token.token,
       [{ ts: Date.now(), type: 'sos' }, { ts: 1_700_000_000, type: 'sos' }])
-    expect(res).toMatchObject({ accepted: 1, dropped: [{ index: 1, reason: 'too_old' }] })
+    expect(res).toMatchObject({ accepted: 1, dropped: [], rejected: [{ index: 1, code: 'BAD_TIME', reason: expect.stringMatching(/too old .*epoch seconds/) }] })
   })
 })

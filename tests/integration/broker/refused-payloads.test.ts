@@ -75,6 +75,10 @@ describe('payloads ingestion refused are not forwarded', () => {
     ['status', '""'],
     ['status', '{"online":true}'],
     ['events', '{"type":"door_open"}'],
+    // well-formed, but stamped in epoch seconds (1970 read as milliseconds) or a century ahead: BAD_TIME
+    ['telemetry', JSON.stringify({ ts: 1_700_000_000, lat: 48.85, lon: 2.35 })],
+    ['telemetry', JSON.stringify([{ ts: 1_700_000_000, lat: 48.85, lon: 2.35 }, { ts: '2126-01-01T00:00:00Z', lat: 48.85, lon: 2.35 }])],
+    ['events', JSON.stringify({ ts: 1_700_000_000, type: 'door_open' })],
   ])('%s %s: acknowledged, dead-lettered, not forwarded', async (channel, payload) => {
     const letters = await deadLetters()
     expect(await forwardedOf(channel, payload)).toEqual([])
@@ -85,6 +89,18 @@ describe('payloads ingestion refused are not forwarded', () => {
   it('a batch with a refused element goes on whole; its good element is stored', async () => {
     const batch = JSON.stringify([JSON.parse(reading()) as object, { ts: t + 500, lat: 'x', lon: 1 }])
     expect(await forwardedOf('telemetry', batch)).toEqual([{ topic: topic('telemetry'), payload: batch }])
+  })
+
+  it('a batch refused for a schema error and for a bad time is dead-lettered under both codes', async () => {
+    const batch = JSON.stringify([{ ts: t + 200, lat: 'x', lon: 1 }, { ts: 1_700_000_000, lat: 48.85, lon: 2.35 }, { ts: 1_700_000_001, lat: 48.85, lon: 2.35 }])
+    const before = await deadLetters()
+    expect(await forwardedOf('telemetry', batch)).toEqual([])
+    const rows = await node.server.db.pool.query<{ code: string, reason: string }>(
+      'select code, reason from dead_letters where device_id = $1 order by id desc limit 2', [acme.devices[0]!.id])
+    expect(await deadLetters()).toBe(before + 2)
+    expect(rows.rows.map((r) => r.code).sort()).toEqual(['BAD_TIME', 'SCHEMA'])
+    expect(rows.rows.find((r) => r.code === 'BAD_TIME')!.reason).toMatch(/^2 element\(s\) rejected: \[1\] ts too old.*; \[2\] ts too old/)
+    expect(rows.rows.find((r) => r.code === 'SCHEMA')!.reason).toMatch(/^1 element\(s\) rejected: \[0\]/)
   })
 
   it('well-formed readings dropped by a filter are no refusal and go on', async () => {

@@ -87,6 +87,14 @@ describe('decodeEvents and decodeStatus', () => {
     expect(decodeStatus(Buffer.from(payload))).toEqual(expected)
   })
 
+  it('refuses the types of ReTrack\'s own events, so a device cannot pass for a milestone', () => {
+    for (const type of ['delivered', 'arrived', 'exception', 'proof_of_delivery', 'device_offline']) {
+      const { items, rejections } = decodeEvents(Buffer.from(JSON.stringify([{ ts: 10, type: 'delivery_confirmed' }, { ts: 11, type }])), T, 'd', 10)
+      expect(items.map((e) => e.type), type).toEqual(['delivery_confirmed'])
+      expect(rejections, type).toEqual([{ code: 'SCHEMA', index: 1, reason: expect.stringContaining(`"${type}" is reserved`) }])
+    }
+  })
+
   it('refuses an unknown status', () => {
     expect(decodeStatus(Buffer.from('{"state":"sleeping"}'))).toMatchObject({ code: 'SCHEMA' })
   })

@@ -7,7 +7,7 @@ import { Type } from 'typebox'
 import { AppError, unauthorized } from '../../../errors.js'
 import { deviceSecretMatches } from '../../../security/device-secrets.js'
 import { deviceTopic } from '../../../contracts/topics.js'
-import type { DeviceIdentity, IngestOutcome } from '../../../ingest/ingestor.js'
+import { refusedEntirely, type DeviceIdentity, type IngestOutcome } from '../../../ingest/ingestor.js'
 import { errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
 
@@ -57,8 +57,7 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
 
   const respond = (outcome: IngestOutcome, reply: { status(code: number): unknown }) => {
     // nothing usable at all: the request was bad (it is dead-lettered all the same)
-    const refused = outcome.accepted === 0 && outcome.duplicates === 0 && outcome.dropped.length === 0 && outcome.rejected.length > 0
-    if (refused) throw new AppError(400, outcome.rejected[0]!.code, outcome.rejected[0]!.reason, outcome.rejected)
+    if (refusedEntirely(outcome)) throw new AppError(400, outcome.rejected[0]!.code, outcome.rejected[0]!.reason, outcome.rejected)
     reply.status(202)
     return outcome
   }
