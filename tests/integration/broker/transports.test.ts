@@ -105,6 +105,18 @@ describe('transports and presence', () => {
       expect(huge.statusCode).toBe(413)
     })
 
+    it('the OpenAPI description gives each route the contract\'s schema of its body, one item or an array', async () => {
+      type Body = { content: Record<string, { schema: { oneOf: Array<{ required?: string[], items?: { required?: string[] } }> } }> }
+      const doc = (await node.server.app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, { post: { requestBody: Body } }> }>()
+      for (const [path, required] of [['/api/v1/ingest/telemetry', ['ts', 'lat', 'lon']], ['/api/v1/ingest/events', ['ts', 'type']]] as const) {
+        const body = doc.paths[path]!.post.requestBody
+        expect(Object.keys(body.content).sort(), path).toEqual(['application/json', 'text/plain'])
+        const [one, many] = body.content['application/json']!.schema.oneOf
+        expect(one!.required, path).toEqual(required)
+        expect(many!.items!.required, path).toEqual(required)
+      }
+    })
+
     it('refuses device events at times no reader could hold', async () => {
       const device = acme.devices[3]!
       const basic = `Basic ${Buffer.from(`${device.id}:${device.secret}`).toString('base64')}`

@@ -7,6 +7,7 @@ import { Type } from 'typebox'
 import { AppError, unauthorized } from '../../../errors.js'
 import { deviceSecretMatches } from '../../../security/device-secrets.js'
 import { deviceTopic } from '../../../contracts/topics.js'
+import { deviceEventSchema, readingSchema } from '../../../contracts/schemas.js'
 import { refusedEntirely, type DeviceIdentity, type IngestOutcome } from '../../../ingest/ingestor.js'
 import { errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
@@ -17,6 +18,18 @@ const Outcome = Type.Object({
   dropped: Type.Array(Type.Object({ index: Type.Optional(Type.Integer()), reason: Type.String(), detail: Type.Optional(Type.String()) })),
   rejected: Type.Array(Type.Object({ index: Type.Optional(Type.Integer()), code: Type.String(), reason: Type.String() })),
 })
+
+/**
+ * The contract's schema of one item (docs/schemas), as the body of the OpenAPI description: one
+ * item or an array of them. Its `$id` goes: the description inlines it.
+ */
+function documented(item: Record<string, unknown>) {
+  const { $id: _id, ...inline } = item
+  return { description: 'one item or a JSON array of them (docs/mqtt.md); any content type, read as bytes', oneOf: [inline, { type: 'array', minItems: 1, items: inline }] }
+}
+
+/** The body is validated by the ingestor from the raw bytes (its rejections are dead-lettered), not by Fastify. */
+const bodyAsBytes = () => () => true
 
 const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -62,20 +75,24 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
     return outcome
   }
 
-  const schema = (summary: string) => ({
+  const schema = (summary: string, item: Record<string, unknown>) => ({
     tags: ['ingestion'], summary, security: [{ bearer: [] }, { basic: [] }] as Array<Record<string, string[]>>,
-    body: Type.Unknown({ description: 'one item or a JSON array of them; see docs/mqtt.md for the schema' }),
+    consumes: ['application/json', 'text/plain'],
+    // for the OpenAPI description only: the ingestor validates the raw bytes (validatorCompiler below)
+    body: documented(item),
     // 413: a body over MQTT_MAX_PAYLOAD_BYTES, refused by the content-type parser above
     response: { 202: Outcome, ...errors(400, 401, 403, 413) },
   })
 
-  app.post('/telemetry', { schema: schema('Readings from a device (same payload as MQTT telemetry)'), config: { access: 'public' } },
+  // access 'public': the device's credentials (Basic deviceId:secret, or a device JWT) are checked
+  // by device() above; the shared JWT check of the auth plugin cannot take Basic
+  app.post('/telemetry', { schema: schema('Readings from a device (same payload as MQTT telemetry)', readingSchema), validatorCompiler: bodyAsBytes, config: { access: 'public' } },
     async (request, reply) => {
       const who = await device(request)
       return respond(await ingest.ingestor.telemetry(who, deviceTopic(who.tenantSlug, who.deviceId, 'telemetry'), request.body as Buffer, 'http'), reply)
     })
 
-  app.post('/events', { schema: schema('Events from a device (same payload as MQTT events)'), config: { access: 'public' } },
+  app.post('/events', { schema: schema('Events from a device (same payload as MQTT events)', deviceEventSchema), validatorCompiler: bodyAsBytes, config: { access: 'public' } },
     async (request, reply) => {
       const who = await device(request)
       return respond(await ingest.ingestor.events(who, deviceTopic(who.tenantSlug, who.deviceId, 'events'), request.body as Buffer, 'http'), reply)
