@@ -6,7 +6,7 @@ import path from 'node:path'
 import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
 import { fromRoot } from './paths.js'
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, accountProblems, type AccountField } from './security/account-rules.js'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, accountProblems, isPlaceholderPassword, type AccountField } from './security/account-rules.js'
 
 const Str = (description: string, opts: object = {}) => Type.String({ description, ...opts })
 const Int = (description: string, minimum = 0, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ description, minimum, maximum })
@@ -26,15 +26,17 @@ export const ConfigSchema = Type.Object({
   MQTT_TLS_PORT: Int('MQTT over TLS port, used when MQTT_TLS_CERT and MQTT_TLS_KEY are set', 0, 65535),
   MQTT_TLS_CERT: Opt(Str('path to a PEM certificate for MQTT over TLS')),
   MQTT_TLS_KEY: Opt(Str('path to the PEM private key for MQTT over TLS')),
-  MQTT_MAX_PAYLOAD_BYTES: Int('largest MQTT packet accepted; bigger ones close the connection', 1024, 268435455),
+  MQTT_MAX_PAYLOAD_BYTES: Int('largest MQTT packet accepted; bigger ones close the connection. Also the largest body of HTTP ingestion (POST /api/v1/ingest/*; bigger ones are a 413)', 1024, 268435455),
   MQTT_MAX_TOPIC_LEVELS: Int('deepest topic accepted', 1, 100),
   MQTT_CONNECT_TIMEOUT_MS: Int('time a socket has to send CONNECT', 100),
-  MQTT_MAX_BATCH: Int('most readings in one telemetry batch; larger batches are dead-lettered', 1, 100000),
+  MQTT_MAX_BATCH: Int('most readings (or events) in one message from a device, over MQTT or HTTP ingestion alike; larger batches are dead-lettered (BATCH_TOO_LARGE). Not INGEST_BATCH_MAX, which is rows per database write', 1, 100000),
   MQTT_SESSION_MAX_QUEUED: Int('most messages kept for one persistent MQTT session (clean=false) while its client is away; newer ones are dropped (retrack_mqtt_queued_dropped_total); 0: no limit', 0, 1000000),
   MQTT_SESSION_EXPIRY_S: Int('a persistent MQTT session whose client has not been connected for this long is removed with its queued messages and subscriptions; 0: never', 0),
+  MQTT_SESSIONS_PER_TENANT_MAX: Int('most persistent MQTT sessions (clean=false) of one tenant\'s integrations, across all nodes; a CONNECT that would create one more is refused (return code 5), reconnecting to an existing one is not; 0: no limit', 0),
+  MQTT_INTEGRATIONS_PER_TENANT_MAX: Int('most live MQTT integration connections of one tenant on each node; one more is refused (return code 5); 0: no limit', 0),
 
   DATABASE_URL: Opt(Str('PostgreSQL URL; when unset ReTrack runs an embedded PGlite database in DATA_DIR')),
-  DATA_DIR: Str('folder for the embedded database, generated secrets and (without REDIS_URL) the asset state snapshot'),
+  DATA_DIR: Str('folder for the embedded database, generated secrets and (without REDIS_URL) the asset state snapshot. memory:// (for tests and experiments) keeps the embedded database in memory and writes nothing: no folder lock, no state snapshot, no demo tenant (set the BOOTSTRAP_* settings to get one), a JWT secret generated anew at each start when JWT_SECRET is unset; everything is gone when the process stops'),
   DB_POOL_MAX: Int('PostgreSQL connections per process', 1, 1000),
   DB_QUERY_TIMEOUT_MS: Int('longest a PostgreSQL query may go unanswered before ReTrack fails it and drops its connection (a hung server, a half-open connection); 0: no limit. Not applied to migrations or the embedded database', 0),
   RETENTION_POSITIONS_DAYS: Int('positions (the GPS history) with an event time more than this many days old are deleted; 0: kept forever (deleting customers\' history must be chosen). When set, at least FILTER_MAX_AGE_S in days. Tracking events are never deleted', 0, 36500),
@@ -44,21 +46,25 @@ export const ConfigSchema = Type.Object({
   REDIS_KEY_PREFIX: Str('prefix for every Redis key and pub/sub channel ReTrack uses, the broker\'s included: the nodes of one deployment share it, deployments sharing a Redis need different ones'),
   MQTT_CLUSTER: Str('share broker subscriptions and sessions with other nodes through Redis: auto (when REDIS_URL is set), on, off', { enum: ['auto', 'on', 'off'] }),
 
-  JWT_SECRET: Opt(Str('secret that signs access tokens; generated into DATA_DIR when unset (set it in production)', { minLength: 32 })),
+  JWT_SECRET: Opt(Str('secret that signs access tokens (32+ characters). Required when NODE_ENV=production (the Docker image sets it; without it the process exits 78), and every node of a deployment must share it. Elsewhere generated into DATA_DIR when unset', { minLength: 32 })),
   ACCESS_TOKEN_TTL_S: Int('lifetime of a user access token', 30),
   REFRESH_TOKEN_TTL_S: Int('lifetime of a refresh token', 60),
   DEVICE_TOKEN_TTL_S: Int('lifetime of a device JWT usable as MQTT password', 30),
+  LOGIN_MAX_FAILURES: Int('failed logins for one email (whatever the tenant) before its logins are refused for a while (429 TOO_MANY_ATTEMPTS with Retry-After); a success starts it afresh; counted per process (docs/security.md); 0: no limit', 0, 1000),
+  LOGIN_IP_MAX_FAILURES: Int('failed logins from one client address (an IPv6 /64) before its logins are refused for a while; behind a reverse proxy set TRUST_PROXY, or every client has the proxy\'s address (docs/security.md); 0: no limit', 0, 100000),
+  TRUST_PROXY: Str('reverse proxies whose X-Forwarded-For (and -Proto, -Host) the API believes, so that logs and login throttling see the client\'s address: empty (none: the default, the peer is the client), a comma-separated list of addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8), or a number of hops. Set only what can reach the HTTP port: a client that can forward its own header picks its address', { pattern: '^$|^[0-9]{1,2}$|^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$' }),
+  LOGIN_LOCKOUT_S: Int('first wait imposed by LOGIN_MAX_FAILURES or LOGIN_IP_MAX_FAILURES; a failure after a wait brings the next one, twice as long, up to 16 times this; an email or address is forgotten once that longest wait has passed since its last failure or wait', 1, 86400),
 
   BOOTSTRAP_TENANT: Opt(Str('first-run: slug of the tenant to create when the database has none (the three BOOTSTRAP_* settings go together: all or none)')),
   BOOTSTRAP_EMAIL: Opt(Str('first-run: email of its admin (a platform administrator)')),
-  BOOTSTRAP_PASSWORD: Opt(Str(`first-run: password of that admin (${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters)`, { minLength: PASSWORD_MIN_LENGTH })),
+  BOOTSTRAP_PASSWORD: Opt(Str(`first-run: password of that admin (${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters; a well-known placeholder such as change-me-please is refused)`, { minLength: PASSWORD_MIN_LENGTH })),
 
-  INGEST_BATCH_MAX: Int('most readings written in one database batch', 1, 100000),
+  INGEST_BATCH_MAX: Int('most rows (readings, events, dead letters) written in one database batch (group commit); not MQTT_MAX_BATCH, which bounds the readings in one device message', 1, 100000),
   PIPELINE_MAX_BACKLOG: Int('fixes stored but not yet processed above which acknowledgements wait (backpressure)', 1),
   INGEST_BATCH_WAIT_MS: Int('longest a reading waits for its batch to fill before it is written', 0, 10000),
 
   STOP_RADIUS_M: Num('radius of the circular fence every shipment stop gets unless it says otherwise', 10, 100000),
-  STOP_DWELL_S: Int('planned dwell at a stop when the shipment does not say', 0),
+  STOP_DWELL_S: Int('planned dwell at a stop when the shipment does not say: the time the stay is expected to take, which ETAs of later stops add; not GEOFENCE_DWELL_S, the time inside a fence that confirms an arrival', 0),
   STOP_STATIONARY_MPS: Num('a fix slower than this (its reported speed, else its distance from the previous fix over the time between) is stationary: arriving at a stop needs at least one stationary fix inside its fence, besides the dwell', 0, 50),
   STOP_SKIP_STILL_S: Int('seconds stationary inside a stop\'s fence before it counts as reached while earlier stops are still pending (which it then skips)'),
 
@@ -67,7 +73,7 @@ export const ConfigSchema = Type.Object({
   FILTER_MAX_ACCURACY_M: Num('fixes with a worse reported accuracy are dropped'),
   FILTER_MAX_SPEED_MPS: Num('implied speed between consecutive fixes above which a fix is an impossible jump'),
 
-  GEOFENCE_DWELL_S: Int('seconds an asset must stay inside a fence (tenant fence or stop) before it counts as entered / arrived'),
+  GEOFENCE_DWELL_S: Int('seconds an asset must stay inside a fence (tenant fence or stop) before it counts as entered / arrived (a confirmation time); not STOP_DWELL_S, the planned length of a stay used by ETAs'),
   GEOFENCE_EXIT_MARGIN_M: Num('metres beyond a fence an asset must be before it can count as exited / departed'),
   GEOFENCE_EXIT_S: Int('seconds an asset must stay beyond the exit margin before it counts as exited / departed'),
   GEOFENCE_MAX_ENTRY_ACCURACY_M: Num('fixes less accurate than this enter a fence only when their whole error circle is inside'),
@@ -86,6 +92,15 @@ export const ConfigSchema = Type.Object({
   TEMP_EXCURSION_S: Int('seconds outside the shipment\'s temperature range before temperature_excursion fires'),
   OFFLINE_AFTER_S: Int('seconds without data before device_offline fires', 1),
   OFFLINE_SWEEP_S: Int('how often the offline sweep runs', 1),
+
+  WEBHOOK_POLL_MS: Int('how often each node looks for webhook deliveries that are due (besides at once when it stores events itself)', 50, 3600000),
+  WEBHOOK_CONCURRENCY: Int('webhook requests in flight at once on each node (one at a time per webhook in the whole deployment); 0: this node delivers none (another node does)', 0, 1000),
+  WEBHOOK_TIMEOUT_MS: Int('longest a webhook request may take (connecting, sending, the response headers) before the attempt counts as failed', 100, 120000),
+  WEBHOOK_BACKOFF_MIN_MS: Int('wait before retrying a failed webhook delivery the first time; doubled after every failed attempt up to WEBHOOK_BACKOFF_MAX_MS, less up to a quarter at random', 1, 86400000),
+  WEBHOOK_BACKOFF_MAX_MS: Int('longest wait between two attempts of a webhook delivery', 1, 86400000),
+  WEBHOOK_MAX_AGE_S: Int('a webhook delivery still failing this long after its event was stored is given up (status failed, retried only by hand); its last attempt happens then', 1, 31536000),
+  WEBHOOK_ALLOW_PRIVATE: Bool('let webhooks call loopback, private, link-local, CGNAT, multicast, reserved and cloud metadata addresses (refused by default: a tenant must not reach the network ReTrack runs in); for tests and single-tenant private deployments'),
+  WEBHOOK_ALLOW_HTTP: Bool('let webhook URLs use plain http:// (refused by default: https only, the events are customers\' data)'),
 
   EXTERNAL_BROKER_URL: Opt(Str('consume device topics from this broker (mqtt://…) instead of, or beside, the embedded one')),
   EXTERNAL_BROKER_USERNAME: Opt(Str('username for the external broker')),
@@ -179,6 +194,7 @@ export function configProblems(config: Config): string[] {
     problems.push(`RETENTION_POSITIONS_DAYS: must be 0 (keep forever) or at least FILTER_MAX_AGE_S in days (${acceptedDays})`)
   }
   if (config.MQTT_CLUSTER === 'on' && !config.REDIS_URL) problems.push('MQTT_CLUSTER: on needs REDIS_URL')
+  if (config.WEBHOOK_BACKOFF_MIN_MS > config.WEBHOOK_BACKOFF_MAX_MS) problems.push('WEBHOOK_BACKOFF_MIN_MS: must not be more than WEBHOOK_BACKOFF_MAX_MS')
   if (Boolean(config.MQTT_TLS_CERT) !== Boolean(config.MQTT_TLS_KEY)) problems.push('MQTT_TLS_CERT and MQTT_TLS_KEY: set both (MQTT over TLS) or neither')
   for (const key of ['MQTT_TLS_CERT', 'MQTT_TLS_KEY'] as const) {
     const file = config[key]
@@ -198,8 +214,11 @@ function bootstrapProblems(config: Config): string[] {
   const missing = bootstrapKeys.filter((key) => !config[key])
   if (missing.length === bootstrapKeys.length) return []
   if (missing.length > 0) return [`${missing.join(', ')}: missing (${bootstrapKeys.join(', ')} go together: set all three or none)`]
-  return accountProblems({ slug: config.BOOTSTRAP_TENANT, email: config.BOOTSTRAP_EMAIL, password: config.BOOTSTRAP_PASSWORD })
+  const problems = accountProblems({ slug: config.BOOTSTRAP_TENANT, email: config.BOOTSTRAP_EMAIL, password: config.BOOTSTRAP_PASSWORD })
     .map((p) => `${bootstrapFields[p.field] ?? p.field}: ${p.problem}`)
+  // the first admin is a platform administrator, often on a public port: not with a published password
+  if (isPlaceholderPassword(config.BOOTSTRAP_PASSWORD!)) problems.push('BOOTSTRAP_PASSWORD: is a well-known placeholder (change-me, password, admin…): choose a password of your own')
+  return problems
 }
 
 /** Loads `.env` from the working directory into process.env, if there is one (existing variables win). */

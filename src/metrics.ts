@@ -89,6 +89,18 @@ export class Metrics {
     name: 'retrack_retention_last_success_timestamp_seconds', help: 'when this node last completed a retention sweep (unix time; 0: never). One node of a deployment sweeps at a time: alert on the max over the nodes',
     aggregator: 'max', registers: [this.registry],
   })
+  readonly webhookDeliveries = new Counter({
+    name: 'retrack_webhook_deliveries_total', help: 'webhook delivery attempts by outcome: delivered (a 2xx answer), retried (failed; another attempt is scheduled), failed (failed and given up after WEBHOOK_MAX_AGE_S)',
+    labelNames: ['outcome'] as const, registers: [this.registry],
+  })
+  readonly webhookAttemptDuration = new Histogram({
+    name: 'retrack_webhook_attempt_duration_seconds', help: 'time from sending a webhook request to its answer or failure (at most WEBHOOK_TIMEOUT_MS)',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry],
+  })
+  readonly webhookPending = new Gauge({
+    name: 'retrack_webhook_pending_deliveries', help: 'webhook deliveries waiting in the database (the whole deployment\'s backlog, as this node last counted it, every few seconds)',
+    aggregator: 'max', registers: [this.registry],
+  })
 
   /** names of the metrics about this process (Node.js, memory, CPU…), labelled per worker under WORKERS */
   readonly processMetrics: ReadonlySet<string>

@@ -34,6 +34,7 @@ import { deviceTopic } from './contracts/topics.js'
 import { LiveHub } from './live/hub.js'
 import { MqttEventRelay } from './live/mqtt-relay.js'
 import { TenantSlugs } from './live/tenant-slugs.js'
+import { WebhookDispatcher, webhookSettings } from './webhooks/dispatcher.js'
 
 export interface RunningServer {
   config: Config
@@ -46,6 +47,8 @@ export interface RunningServer {
   sweep: OfflineSweep
   /** not started (enabled false) when both RETENTION_*_DAYS are 0 */
   retention: RetentionSweeper
+  /** outbound webhooks; not started when WEBHOOK_CONCURRENCY is 0 */
+  webhooks: WebhookDispatcher
   broker: MqttBroker | null
   bus: Bus
   live: LiveHub
@@ -191,6 +194,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       phases.accept.push(() => retention.stop())
       log.info(retentionSettings, 'retention sweep scheduled')
     }
+    // webhook deliveries (written with their events) go out from here; this node's stored events
+    // nudge it, the poll finds the rest. Stopped with the listeners: attempts in flight get a short
+    // grace, the others are due again at the next start or on another node
+    const webhooks = new WebhookDispatcher({ pool: db.pool, log: log.child({ component: 'webhooks' }), metrics, settings: webhookSettings(config) })
+    if (webhooks.enabled) {
+      live.addRelay({ relay: () => webhooks.nudge() })
+      webhooks.start()
+      phases.accept.push(() => webhooks.stop())
+    }
 
     let broker: MqttBroker | null = null
     let mqttPort: number | null = null
@@ -270,7 +282,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       .catch((err: unknown) => { throw listenError(err, 'HTTP_PORT', 'HTTP_HOST', config.HTTP_HOST, config.HTTP_PORT) })
     const httpPort = (app.server.address() as AddressInfo).port
 
-    return { config, db, app, metrics, state, presence, ingestion, sweep, retention, broker, bus, live, httpPort, mqttPort, close: stopAll }
+    return { config, db, app, metrics, state, presence, ingestion, sweep, retention, webhooks, broker, bus, live, httpPort, mqttPort, close: stopAll }
   } catch (err) {
     await stopAll()
     throw err

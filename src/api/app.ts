@@ -24,6 +24,7 @@ import ingest from './routes/ingest/index.js'
 import deadLetters from './routes/dead-letters/index.js'
 import tracking from './routes/tracking/index.js'
 import stream from './routes/stream/index.js'
+import webhooks from './routes/webhooks/index.js'
 import { moveQueryToken } from './routes/stream/query-token.js'
 import type { ApiContext } from './context.js'
 
@@ -36,11 +37,19 @@ const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: fals
 const coercing = addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: 'array' }))
 const exact = addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: false }))
 
+/** TRUST_PROXY as Fastify takes it: none, a number of hops, or the proxies' addresses and ranges. */
+export function trustedProxies(setting: string): FastifyServerOptions['trustProxy'] {
+  if (setting === '') return false
+  // the nearest n hops are trusted proxies (proxy-addr's hop count)
+  if (/^[0-9]+$/.test(setting)) { const hops = Number(setting); return (_address: string, hop: number) => hop < hops }
+  return setting.split(',')
+}
+
 export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fastify?: FastifyServerOptions }): Promise<App> {
   const app = Fastify({
     loggerInstance: ctx.log,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    trustProxy: trustedProxies(ctx.config.TRUST_PROXY),
     // ?access_token= on the live stream becomes an Authorization header before logging and auth
     rewriteUrl: moveQueryToken,
     ...options.fastify,
@@ -75,6 +84,7 @@ export async function buildApp(ctx: ApiContext, options: { jwtSecret: string, fa
     await api.register(shipments, { ctx, prefix: '/shipments' })
     await api.register(ingest, { ctx, prefix: '/ingest' })
     await api.register(deadLetters, { ctx, prefix: '/dead-letters' })
+    await api.register(webhooks, { ctx, prefix: '/webhooks' })
     // timeline, manual events, positions, asset state (under /shipments and /devices) and /events
     await api.register(tracking, { ctx })
     await api.register(stream, { ctx })

@@ -1,7 +1,9 @@
 // The embedded MQTT broker: Aedes with ReTrack's hooks, listening on TCP, TLS (when a certificate
 // is configured) and WebSocket (/mqtt on the API's HTTP server). With Redis it shares
 // subscriptions and sessions with other nodes (mqemitter-redis, aedes-persistence-redis).
-// Persistent sessions are bounded in size and lifetime (sessions.ts).
+// Persistent sessions are bounded in size, lifetime and, for integrations, number per tenant
+// (sessions.ts); integration connections in number per tenant and by their token's lifetime
+// (integration-connections.ts).
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import tls from 'node:tls'
@@ -15,8 +17,8 @@ import type { Metrics } from '../metrics.js'
 import type { PresenceStore } from '../core/ports.js'
 import type { DeviceDirectory } from '../db/device-directory.js'
 import type { Ingestor } from '../ingest/ingestor.js'
-import type { TokenService } from '../security/tokens.js'
-import type { UserStatusCache } from '../security/user-status.js'
+import type { TokenService, UserClaims } from '../security/tokens.js'
+import { revokedBecause, type UserStatusCache } from '../security/user-status.js'
 import { authenticateHook } from './hooks/authenticate.js'
 import { authorizePublishHook } from './hooks/authorize-publish.js'
 import { authorizeSubscribeHook } from './hooks/authorize-subscribe.js'
@@ -25,6 +27,7 @@ import { limitPacketSize } from './packet-limit.js'
 import { watchPresence } from './presence.js'
 import { principalOf } from './principal.js'
 import { clusterBackends } from './cluster.js'
+import { IntegrationConnections } from './integration-connections.js'
 import { MemorySessionPersistence, SessionKeeper, reportDrops, type SessionStore } from './sessions.js'
 
 export interface BrokerDeps {
@@ -73,6 +76,8 @@ export class MqttBroker {
       heartbeatInterval: 30_000,
       authenticate: authenticateHook({
         ...deps, log: log_, nextConnection: (id) => `${aedes.id}:${id}:${++connections}`, available: backends.available,
+        integrations: new IntegrationConnections(config.MQTT_INTEGRATIONS_PER_TENANT_MAX, log_),
+        sessions: persistence, sessionsPerTenant: config.MQTT_SESSIONS_PER_TENANT_MAX,
       }),
       authorizePublish: authorizePublishHook({ ...deps, log: log_ }),
       authorizeSubscribe: authorizeSubscribeHook({ metrics, log: log_ }),
@@ -141,20 +146,22 @@ export class MqttBroker {
   }
 
   /**
-   * Closes this node's integration connections of a user whose token no longer speaks for them
-   * (disabled, deleted, or a role other than the one they connected with). Returns how many.
+   * Closes this node's integration connections of a user whose token no longer speaks for them, by
+   * the rule of the REST API (revokedBecause): disabled or deleted, another role or platform right,
+   * or sessions ended since the token was issued (password change, disable, refresh token reuse).
+   * Called on every node for every change of a user (the `changes` bus, server.ts). Returns how many.
    */
   async disconnectRevokedUser(tenantId: string, userId: string): Promise<number> {
-    const mine: Array<{ client: Client, role: string }> = []
+    const mine: Array<{ client: Client, claims: UserClaims }> = []
     for (const client of Object.values(clientsOf(this.aedes))) {
       const p = principalOf(client ?? null)
-      if (client && p?.kind === 'integration' && p.tenantId === tenantId && p.userId === userId) mine.push({ client, role: p.role })
+      if (client && p?.kind === 'integration' && p.tenantId === tenantId && p.userId === userId) mine.push({ client, claims: p.claims })
     }
     if (mine.length === 0) return 0
     const status = await this.deps.users.get(tenantId, userId)
     let closed = 0
-    for (const { client, role } of mine) {
-      if (status && !status.disabled && status.role === role) continue
+    for (const { client, claims } of mine) {
+      if (!revokedBecause(claims, status)) continue
       client.close()
       closed++
     }

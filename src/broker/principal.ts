@@ -1,6 +1,7 @@
 // Who is on the other end of an MQTT connection, decided once by `authenticate` and kept beside the
 // Aedes client (not on it: Aedes' objects stay Aedes').
 import type { Client } from 'aedes'
+import type { UserClaims } from '../security/tokens.js'
 
 export interface DevicePrincipal {
   kind: 'device'
@@ -19,6 +20,10 @@ export interface IntegrationPrincipal {
   tenantSlug: string
   userId: string
   role: 'admin' | 'operator'
+  /** the access token's claims: the connection lasts while revokedBecause() finds nothing against them */
+  claims: UserClaims
+  /** when the access token expires (epoch ms): the connection is closed then (integration-connections.ts) */
+  expiresAt: number
 }
 
 export type Principal = DevicePrincipal | IntegrationPrincipal

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis'
 import AsyncPersistence from 'aedes-persistence-redis/asyncPersistence.js'
 import type { Logger } from '../logger.js'
 import type { SessionLimits, SessionStore } from './sessions.js'
-import { SEEN, outgoingKey, packetKey, scripts, type ScriptedRedis } from './redis-persistence-scripts.js'
+import { INTEGRATION_SESSIONS, SEEN, outgoingKey, packetKey, scripts, tenantRange, type ScriptedRedis } from './redis-persistence-scripts.js'
 
 /** `*`, `?`, `[`, `]` and `\` escaped for a SCAN pattern */
 const globEscape = (s: string) => s.replace(/[*?[\]\\]/gu, (c) => `\\${c}`)
@@ -64,13 +64,21 @@ export class RedisPersistence extends AsyncPersistence implements SessionStore {
     return this.createRetainedStreamCombi([pattern])
   }
 
-  /** sessions from before the registry (or an upgrade) start their clock now */
+  /**
+   * Sessions from before the registry (or an upgrade) start their clock now; the integration
+   * sessions among them (`<tenant>:<name>`: ids the API issues to devices have no ':') are indexed
+   * for the per-tenant cap.
+   */
   override async setup(broker: unknown): Promise<void> {
     await super.setup(broker)
     const ids = await this.conn.smembers('clients')
     const now = Date.now()
     for (let i = 0; i < ids.length; i += 1000) {
       await this.conn.zadd(SEEN, 'NX', ...ids.slice(i, i + 1000).flatMap((id) => [now, id]))
+    }
+    const integrations = (await this.conn.zrange(SEEN, 0, -1)).filter((id) => id.includes(':'))
+    for (let i = 0; i < integrations.length; i += 1000) {
+      await this.conn.zadd(INTEGRATION_SESSIONS, ...integrations.slice(i, i + 1000).flatMap((id) => [0, id]))
     }
   }
 
@@ -164,8 +172,12 @@ export class RedisPersistence extends AsyncPersistence implements SessionStore {
     }
   }
 
+  async admitSession(id: string, tenantSlug: string, cap: number, at: number): Promise<boolean> {
+    return await this.conn.retrackAdmitSession(SEEN, INTEGRATION_SESSIONS, id, at, cap, ...tenantRange(tenantSlug)) === 1
+  }
+
   async forgetSession(id: string): Promise<void> {
-    await this.conn.zrem(SEEN, id)
+    for (const [err] of await this.conn.multi().zrem(SEEN, id).zrem(INTEGRATION_SESSIONS, id).exec() ?? []) if (err) throw err
   }
 
   async staleSessions(cutoff: number, limit: number): Promise<string[]> {
@@ -173,7 +185,7 @@ export class RedisPersistence extends AsyncPersistence implements SessionStore {
   }
 
   async claimSession(id: string, cutoff: number): Promise<boolean> {
-    return await this.conn.retrackClaimSession(SEEN, id, cutoff) === 1
+    return await this.conn.retrackClaimSession(SEEN, INTEGRATION_SESSIONS, id, cutoff) === 1
   }
 
   async sessionRegistered(id: string): Promise<boolean> {

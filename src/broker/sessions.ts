@@ -16,12 +16,20 @@
 //   with its queue, subscriptions and half-received QoS 2 messages (the client then connects with
 //   sessionPresent false). Counted in retrack_mqtt_sessions_expired_total and, for the messages
 //   discarded, retrack_mqtt_queued_dropped_total{reason="expired"}.
+// - MQTT_SESSIONS_PER_TENANT_MAX: the persistent sessions of one tenant's integrations (client ids
+//   `<tenant>:<name>`, any of which a tenant's operator may pick, where a device has one id). A
+//   clean=false CONNECT that would create one more is refused (authenticate.ts); reconnecting to a
+//   session that exists is not, whatever the count. Sessions that expire or are ended by a
+//   clean=true connection free their place. The place is taken when the CONNECT is accepted, so a
+//   client that connects with clean=false once and goes away holds it until its session expires.
+//   Across nodes the count is one (a Redis script decides), so it is exact.
 //
-// Both rest on a registry of persistent sessions with the time each client was last connected:
+// All three rest on a registry of persistent sessions with the time each client was last connected:
 // set when a clean=false client connects and disconnects and, for the clients still connected, at
 // every sweep (so a node that dies stops vouching for its clients); removed when a clean=true
-// client takes the id over. A message is queued only for a registered session, which is what lets
-// the sweep remove a session without a message for it slipping in behind. The registry lives with
+// client takes the id over. Integration sessions are also indexed by tenant, for their cap. A
+// message is queued only for a registered session, which is what lets the sweep remove a session
+// without a message for it slipping in behind. The registry lives with
 // the persistence: in process (MemorySessionPersistence below) or in Redis, shared by the nodes
 // (RedisPersistence in redis-persistence.ts), where each node sweeps and a Redis script hands each expired
 // session to exactly one of them.
@@ -30,6 +38,7 @@ import type { Aedes, Client } from 'aedes'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
 import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
+import { principalOf } from './principal.js'
 
 export type DropReason = 'queue_full' | 'expired'
 
@@ -44,6 +53,13 @@ export interface SessionLimits {
 export interface SessionStore {
   /** the clients were connected at `at` (epoch ms): they have a persistent session */
   touchSessions(ids: string[], at: number): Promise<void>
+  /**
+   * An integration of `tenantSlug` (its id is `<tenantSlug>:<name>`) was connected at `at` with
+   * clean=false: registered as with touchSessions and counted as one of the tenant's sessions, if
+   * it already was a session or the tenant has fewer than `cap` (0: no limit). False: refused,
+   * nothing registered.
+   */
+  admitSession(id: string, tenantSlug: string, cap: number, at: number): Promise<boolean>
   /** a clean=true client took the id: no persistent session any more */
   forgetSession(id: string): Promise<void>
   /** up to `limit` sessions whose client was last connected at or before `cutoff` */
@@ -71,6 +87,8 @@ export class MemorySessionPersistence extends MemoryPersistence implements Sessi
   private readonly queues = new Map<string, AedesStoredPacket[]>()
   /** registry: client id → last connected (epoch ms) */
   private readonly seen = new Map<string, number>()
+  /** the registered integration sessions, by tenant slug */
+  private readonly integrations = new Map<string, Set<string>>()
 
   constructor(private readonly limits: SessionLimits) {
     super()
@@ -138,8 +156,24 @@ export class MemorySessionPersistence extends MemoryPersistence implements Sessi
     for (const id of ids) this.seen.set(id, at)
   }
 
-  async forgetSession(id: string): Promise<void> {
+  async admitSession(id: string, tenantSlug: string, cap: number, at: number): Promise<boolean> {
+    let mine = this.integrations.get(tenantSlug)
+    if (!this.seen.has(id) && cap > 0 && (mine?.size ?? 0) >= cap) return false
+    if (!mine) this.integrations.set(tenantSlug, mine = new Set())
+    mine.add(id)
+    this.seen.set(id, at)
+    return true
+  }
+
+  private unregister(id: string): void {
     this.seen.delete(id)
+    const tenantSlug = id.slice(0, Math.max(0, id.indexOf(':')))
+    const mine = this.integrations.get(tenantSlug)
+    if (mine?.delete(id) && mine.size === 0) this.integrations.delete(tenantSlug)
+  }
+
+  async forgetSession(id: string): Promise<void> {
+    this.unregister(id)
   }
 
   async staleSessions(cutoff: number, limit: number): Promise<string[]> {
@@ -154,7 +188,7 @@ export class MemorySessionPersistence extends MemoryPersistence implements Sessi
   async claimSession(id: string, cutoff: number): Promise<boolean> {
     const at = this.seen.get(id)
     if (at === undefined || at > cutoff) return false
-    this.seen.delete(id)
+    this.unregister(id)
     return true
   }
 
@@ -212,7 +246,10 @@ export class SessionKeeper {
   start(): void {
     const failed = (err: unknown) => this.deps.log.warn({ err }, 'mqtt session registry not updated')
     this.aedes.on('client', (client: Client) => {
+      const principal = principalOf(client)
       if (client.clean) this.store.forgetSession(client.id).catch(failed)
+      // admitted by the authenticate hook already: indexed again should a sweep have claimed it meanwhile
+      else if (principal?.kind === 'integration') this.store.admitSession(client.id, principal.tenantSlug, 0, Date.now()).catch(failed)
       else this.store.touchSessions([client.id], Date.now()).catch(failed)
     })
     this.aedes.on('clientDisconnect', (client: Client) => {

@@ -1,4 +1,6 @@
 // Payload types of the MQTT contract. JSON Schemas for the same shapes are in ./schemas.ts.
+import type { Static } from 'typebox'
+import type { trackingEventSchema } from './schemas.js'
 
 /** Event time: epoch milliseconds or an ISO 8601 string. */
 export type EventTime = number | string
@@ -18,7 +20,7 @@ export interface Reading {
   accuracy?: number
   /** percent */
   battery?: number
-  /** device counter, for dedupe */
+  /** device counter, stored with the reading; readings are deduplicated by (device, ts), not by seq (docs/mqtt.md) */
   seq?: number
   /** free sensor values, e.g. { temp: 4.2 } (°C) */
   attrs?: Record<string, number | string | boolean | null>
@@ -45,18 +47,8 @@ export interface Command {
   data?: Record<string, unknown>
 }
 
-/** What ReTrack publishes on `tenants/{tenant}/events/{type}` and streams over SSE. */
-export interface TrackingEventMessage {
-  id: number
-  type: string
-  ts: string
-  source: 'device' | 'rule' | 'user'
-  shipmentId: string | null
-  stopId: string | null
-  vehicleId: string | null
-  deviceId: string | null
-  payload: Record<string, unknown>
-}
+/** What ReTrack publishes on `tenants/{tenant}/events/{type}` and streams over SSE (schema: trackingEventSchema). */
+export type TrackingEventMessage = Static<typeof trackingEventSchema>
 
 /** The latest position of one device, as the live stream's `positions` frames carry it and a map draws it. */
 export interface LivePosition {

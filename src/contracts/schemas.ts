@@ -1,6 +1,9 @@
 // JSON Schemas of the MQTT payloads (draft-07). docs/schemas/*.json are generated from these
-// (npm run docs:generate) and a test keeps them equal. Ranges of lat/lon are deliberately not here:
-// an out-of-range fix is a well-formed reading that the pipeline's `invalid` stage drops with a reason.
+// (npm run docs:generate) and a test keeps them equal. The device payloads are plain schema objects;
+// the tracking event ReTrack sends out is a TypeBox schema, its TS type (payloads.ts) derived from it.
+// Ranges of lat/lon are deliberately not here: an out-of-range fix is a well-formed reading that the
+// pipeline's `invalid` stage drops with a reason.
+import { Type } from 'typebox'
 
 const eventTime = {
   description: 'event time: epoch milliseconds or an ISO 8601 date-time',
@@ -102,4 +105,24 @@ export const commandSchema = {
   },
 } as const
 
-export const allSchemas = [readingSchema, telemetrySchema, deviceEventSchema, eventsSchema, statusSchema, commandSchema]
+const NullableString = (description: string, format?: 'uuid') =>
+  Type.Union([Type.String(format ? { format } : {}), Type.Null()], { description })
+
+// Object.assign so $id is in the type too (TypeBox's TObject does not carry its options' keys)
+export const trackingEventSchema = Object.assign(Type.Object({
+  id: Type.Integer({ minimum: 1, description: 'increasing in storage order; the SSE event id and the `Last-Event-ID` to resume from' }),
+  type: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'event type, also the last level of the topic: see docs/events.md' }),
+  ts: Type.String({ format: 'date-time', description: 'when it happened (event time), ISO 8601 in UTC' }),
+  source: Type.Enum(['device', 'rule', 'user'], { description: 'device: sent by a device; rule: detected by the processing core; user: entered through the API' }),
+  shipmentId: NullableString('the shipment it concerns, if any', 'uuid'),
+  stopId: NullableString('the stop of that shipment it concerns, if any', 'uuid'),
+  vehicleId: NullableString('the vehicle it concerns, if any', 'uuid'),
+  deviceId: NullableString('the device it concerns, if any'),
+  payload: Type.Unsafe<Record<string, unknown>>({ type: 'object', description: 'type-specific fields: see docs/events.md' }),
+}, {
+  title: 'TrackingEvent',
+  description: 'one stored tracking event, as ReTrack publishes it on tenants/{tenant}/events/{type} and sends it in the live stream\'s `tracking` frames',
+  additionalProperties: false,
+}), { $id: 'https://retrack.dev/schemas/v1/tracking-event.json' })
+
+export const allSchemas = [readingSchema, telemetrySchema, deviceEventSchema, eventsSchema, statusSchema, commandSchema, trackingEventSchema]

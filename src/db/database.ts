@@ -1,12 +1,14 @@
 // Opens the database ReTrack runs on: the PostgreSQL at DATABASE_URL, or an embedded PGlite (real
-// Postgres compiled to wasm) in DATA_DIR served on a private loopback socket, so both modes share
-// one code path: a pg Pool for the raw batched writes and Prisma (through adapter-pg) for the rest.
-import { mkdirSync } from 'node:fs'
+// Postgres compiled to wasm) in DATA_DIR served on a Unix socket in an owner-only folder (never a
+// TCP port: src/db/embedded-socket.ts), so both modes share one code path: a pg Pool for the raw
+// batched writes and Prisma (through adapter-pg) for the rest.
+import { chmodSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/prisma/client.js'
 import type { Logger } from '../logger.js'
+import { embeddedSocketFolder, SOCKET_PORT } from './embedded-socket.js'
 
 export type Prisma = InstanceType<typeof PrismaClient>
 
@@ -142,27 +144,40 @@ async function openEmbedded({ dataDir, log }: DatabaseOptions): Promise<Database
   if (!inMemory) mkdirSync(dir, { recursive: true, mode: 0o700 }) // DATA_DIR itself: src/db/embedded-lock.ts
   const started = Date.now()
   const db = await PGlite.create(dir)
+  // No password exists to check (pglite-socket has no authentication): the socket's folder, 0700,
+  // is what keeps other local users out. DATA_DIR/pg-socket, or a private temporary folder.
+  const socket = await embeddedSocketFolder(inMemory ? undefined : dataDir).catch(async (err: unknown) => { await db.close(); throw err })
   // The pool below holds one connection at a time. The server accepts a few more because, after a
   // failed statement, pglite-socket 0.2.17 closes that connection: pg then discards it and opens a
   // new one before the old socket is fully torn down, which a limit of 1 would refuse (the request
   // after any SQL error would fail with "Connection terminated unexpectedly").
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 })
-  await server.start()
+  const server = new PGLiteSocketServer({ db, path: socket.socketPath, maxConnections: 4 })
   // PGlite runs one statement at a time and the socket server interleaves connections per query,
   // so exactly one connection in use keeps transactions whole.
-  const pool = new pg.Pool({ connectionString: `postgres://postgres@${server.getServerConn()}/postgres`, max: 1, idleTimeoutMillis: 0 })
+  const pool = new pg.Pool({ host: socket.folder, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 })
   pool.on('error', (err) => log.error({ err }, 'embedded database connection failed'))
-  await pool.query('select 1')
-  log.info({ dir: inMemory ? dataDir : dir, ms: Date.now() - started }, 'embedded PGlite database open')
+  const stop = async () => {
+    await pool.end()
+    await server.stop() // closing the listener removes the socket file
+    await db.close()
+    socket.remove()
+  }
+  try {
+    await server.start()
+    chmodSync(socket.socketPath, 0o600) // the folder keeps others out already; the file's mode says so too
+    await pool.query('select 1')
+  } catch (err) {
+    await stop().catch(() => undefined)
+    throw err
+  }
+  log.info({ dir: inMemory ? dataDir : dir, socket: socket.socketPath, ms: Date.now() - started }, 'embedded PGlite database open')
   const prisma = withPrisma(pool)
   return {
     kind: 'embedded', pool, prisma, location: inMemory ? dataDir : `pglite:${dir}`,
     withoutQueryTimeout: (fn) => fn(pool),
     async close() {
       await prisma.$disconnect()
-      await pool.end()
-      await server.stop()
-      await db.close()
+      await stop()
     },
   }
 }

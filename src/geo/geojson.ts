@@ -1,5 +1,5 @@
 // GeoJSON geometry + fence kind → Shape, refusing anything the evaluator could get wrong. Ring
-// simplicity (no self-crossing, holes inside the outer ring) is the API's check (it uses turf kinks);
+// simplicity (no self-crossing, holes inside the outer ring) is the API's check (src/geo/self-intersection.ts);
 // here a crossing ring would simply be evaluated with the even-odd rule.
 import { GeoError } from './errors.js'
 import { prepareShape } from './shapes.js'

@@ -1,5 +1,6 @@
-// Builds the ingestion path from its parts: state and presence stores (Redis or memory), the
-// group-commit writers, the per-asset pipeline and the ingestor every transport calls.
+// Builds the ingestion path from its parts: the group-commit writers, the per-asset pipeline and the
+// ingestor every transport calls. The state and presence stores (Redis or memory) are built by
+// src/server.ts and passed in.
 import type pg from 'pg'
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'

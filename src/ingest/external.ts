@@ -122,12 +122,18 @@ export class ExternalConsumer {
     const parsed = parseDeviceTopic(topic)
     if (!parsed || parsed.channel === 'commands') return
     const device = await this.deps.directory.find(parsed.deviceId)
-    if (!device || !device.enabled || device.tenantSlug !== parsed.tenant) {
+    if (!device || device.tenantSlug !== parsed.tenant) {
+      // shown to nobody: the topic names no device of its tenant
       this.deps.metrics.deadLetters.inc({ code: 'UNKNOWN_DEVICE' })
       await this.deps.deadLetters.write([{
-        tenantId: device?.tenantSlug === parsed.tenant ? device.tenantId : null, deviceId: device?.tenantSlug === parsed.tenant ? device.id : null, topic, code: 'UNKNOWN_DEVICE',
-        reason: !device ? 'no such device' : !device.enabled ? 'device disabled' : 'device belongs to another tenant', payload,
+        tenantId: null, deviceId: null, topic, code: 'UNKNOWN_DEVICE', reason: !device ? 'no such device' : 'device belongs to another tenant', payload,
       }])
+      return
+    }
+    if (!device.enabled) {
+      // the same code as HTTP ingestion's 403 for a disabled device; the tenant sees it
+      this.deps.metrics.deadLetters.inc({ code: 'DEVICE_DISABLED' })
+      await this.deps.deadLetters.write([{ tenantId: device.tenantId, deviceId: device.id, topic, code: 'DEVICE_DISABLED', reason: 'device disabled', payload }])
       return
     }
     const who: DeviceIdentity = { tenantId: device.tenantId, tenantSlug: device.tenantSlug, deviceId: device.id, vehicleId: device.vehicleId }

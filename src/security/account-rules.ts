@@ -31,3 +31,18 @@ export function accountProblems(input: { slug?: string | undefined, name?: strin
   if (adminName !== undefined && adminName.length > NAME_MAX_LENGTH) problems.push({ field: 'adminName', problem: `must be at most ${NAME_MAX_LENGTH} characters` })
   return problems
 }
+
+/**
+ * Passwords published in examples and guides (docker-compose files, READMEs, tutorials), or the first
+ * ones anybody tries. Compared without case, spaces or punctuation: `Change-Me!` is `changeme`.
+ */
+const PLACEHOLDER_PASSWORDS = new Set([
+  'changeme', 'changemeplease', 'changeit', 'password', 'password1', 'password123', 'passw0rd', 'admin', 'admin123',
+  'adminadmin', 'administrator', 'retrack', 'retrack123', 'retrackadmin', 'secret', 'letmein', '12345678', '123456789',
+  'qwerty123', 'default', 'example', 'demo1234',
+])
+
+/** Whether `password` is a well-known placeholder (a first admin must not keep one). */
+export function isPlaceholderPassword(password: string): boolean {
+  return PLACEHOLDER_PASSWORDS.has(password.toLowerCase().replace(/[^\p{L}\p{N}]/gu, ''))
+}

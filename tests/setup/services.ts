@@ -74,7 +74,7 @@ export default async function setup(project: TestProject) {
   }
   const message = `[services] NOT RUN: ${missing.join('; ')}`
   if (process.env.RETRACK_REQUIRE_SERVICES === '1') {
-    throw new Error(`${message}. RETRACK_REQUIRE_SERVICES=1 forbids skipping them (start them with ../shared/services.sh or .ci/run).`)
+    throw new Error(`${message}. RETRACK_REQUIRE_SERVICES=1 forbids skipping them (start them with bash .ci/services.sh, or run bash .ci/run).`)
   }
   console.warn(`${message}. The embedded-default suites ran; start the services to run the rest.`)
 }

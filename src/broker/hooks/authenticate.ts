@@ -10,6 +10,11 @@
 // the client's session there before its CONNACK and leave the device unanswered for ~10 s
 // (tests/integration/broker/redis-outage-connect.test.ts). That is logged once per outage, not
 // once per CONNECT (devices retry every few seconds).
+// An integration is refused with 5, not authorized, beyond its tenant's caps: live connections on
+// this node (MQTT_INTEGRATIONS_PER_TENANT_MAX, integration-connections.ts) and, with clean=false, a
+// new persistent session (MQTT_SESSIONS_PER_TENANT_MAX, sessions.ts). 5 and not 3: it is a
+// verdict on this request (a client id, a session) that stands until the tenant frees a place, not
+// a fault of the server to wait out, and clients and their operators read 3 as "the server is down".
 import type { AuthenticateError, Client } from 'aedes'
 import { isValidDeviceId, deviceSecretMatches } from '../../security/device-secrets.js'
 import type { TokenService } from '../../security/tokens.js'
@@ -18,6 +23,8 @@ import type { DeviceDirectory } from '../../db/device-directory.js'
 import { deviceTopic } from '../../contracts/topics.js'
 import type { Logger } from '../../logger.js'
 import type { Metrics } from '../../metrics.js'
+import type { IntegrationConnections } from '../integration-connections.js'
+import type { SessionStore } from '../sessions.js'
 import { setPrincipal, type Principal } from '../principal.js'
 
 const IDENTIFIER_REJECTED = 2
@@ -40,6 +47,11 @@ export interface AuthenticateDeps {
   users: Pick<UserStatusCache, 'get'>
   /** whether the broker can serve a session now (its Redis sessions connection is ready); absent: always */
   available?: () => boolean
+  /** this node's live integration connections: counted per tenant, closed at token expiry */
+  integrations: Pick<IntegrationConnections, 'admit'>
+  /** the persistent session registry, and the most persistent integration sessions per tenant (0: no limit) */
+  sessions: Pick<SessionStore, 'admitSession'>
+  sessionsPerTenant: number
 }
 
 async function identify(deps: AuthenticateDeps, client: Client, username: string, password: string): Promise<Principal> {
@@ -59,7 +71,11 @@ async function identify(deps: AuthenticateDeps, client: Client, username: string
       if (!clientId.startsWith(`${claims.ten}:`)) throw new Refusal(IDENTIFIER_REJECTED, 'integration_client_id_not_in_tenant')
       // an integration must not take a device's client id (it would disconnect the device)
       if (await deps.directory.find(clientId)) throw new Refusal(IDENTIFIER_REJECTED, 'integration_uses_device_id')
-      return { kind: 'integration', tenantId: claims.tid, tenantSlug: claims.ten, userId: claims.sub, role: claims.role }
+      const exp = (claims as { exp?: number }).exp
+      return {
+        kind: 'integration', tenantId: claims.tid, tenantSlug: claims.ten, userId: claims.sub, role: claims.role,
+        claims, expiresAt: exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000,
+      }
     }
     if (claims.sub !== clientId) throw new Refusal(BAD_CREDENTIALS, 'token_for_other_device')
     tokenVersion = claims.sv
@@ -74,6 +90,20 @@ async function identify(deps: AuthenticateDeps, client: Client, username: string
   return {
     kind: 'device', tenantId: device.tenantId, tenantSlug: device.tenantSlug, deviceId: device.id,
     vehicleId: device.vehicleId, connection: deps.nextConnection(clientId),
+  }
+}
+
+/**
+ * An integration within its tenant's caps: a place among this node's connections (given back when
+ * the socket closes, refused or not), then with clean=false a persistent session (an existing one,
+ * or a new one while there is room).
+ */
+async function admit(deps: AuthenticateDeps, client: Client, principal: Principal): Promise<void> {
+  if (principal.kind !== 'integration') return
+  if (!deps.integrations.admit(client, principal)) throw new Refusal(NOT_AUTHORIZED, 'integrations_per_tenant_exceeded')
+  if (client.clean) return
+  if (!await deps.sessions.admitSession(client.id, principal.tenantSlug, deps.sessionsPerTenant, Date.now())) {
+    throw new Refusal(NOT_AUTHORIZED, 'sessions_per_tenant_exceeded')
   }
 }
 
@@ -107,8 +137,9 @@ export function authenticateHook(deps: AuthenticateDeps) {
       deps.log.info('broker Redis back: accepting MQTT connections again')
     }
     identify(deps, client, username ?? '', password?.toString('utf8') ?? '')
-      .then((principal) => {
+      .then(async (principal) => {
         if (!willAllowed(client, principal)) throw new Refusal(NOT_AUTHORIZED, 'will_topic_not_allowed')
+        await admit(deps, client, principal)
         setPrincipal(client, principal)
         done(null, true)
       })

@@ -67,7 +67,7 @@ for (const backend of databaseBackends()) {
       const metrics = await app.inject({ method: 'GET', url: '/metrics' })
       expect(metrics.body).toContain('retrack_http_requests_total')
       const openapi = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, unknown> }>()
-      expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/v1/auth/login', '/api/v1/devices/', '/api/v1/carriers/{id}']))
+      expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/v1/auth/login', '/api/v1/devices', '/api/v1/carriers/{id}']))
       expect((await app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200)
     })
   })

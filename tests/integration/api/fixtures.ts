@@ -46,6 +46,15 @@ export function seeder(db: Database, tenantId: string) {
     deadLetter: async () => String((await p.deadLetter.create({
       data: { tenantId, deviceId: null, topic: 'tenants/x/devices/y/telemetry', code: 'MALFORMED_JSON', reason: 'not JSON', payload: Buffer.from('{') },
     })).id),
+    /** a webhook to a public address (never called: the API tests run no dispatcher) */
+    webhook: async () => (await p.webhook.create({ data: { tenantId, url: 'https://93.184.215.14/hook', secret: 'whsec_test' } })).id,
+    /** a webhook with one failed delivery of a tracking event */
+    failedDelivery: async () => {
+      const webhook = await p.webhook.create({ data: { tenantId, url: 'https://93.184.215.14/hook', secret: 'whsec_test' } })
+      const event = await p.trackingEvent.create({ data: { tenantId, type: 'comment', ts: new Date(), source: 'user', payload: {} } })
+      const delivery = await p.webhookDelivery.create({ data: { tenantId, webhookId: webhook.id, eventId: event.id, status: 'failed', attempts: 3, lastError: 'HTTP 500' } })
+      return { id: webhook.id, deliveryId: String(delivery.id) }
+    },
     /** a planned shipment with two pending stops (and no fences: only the API creates those) */
     shipment: async () => {
       const row = await p.shipment.create({

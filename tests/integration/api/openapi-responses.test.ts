@@ -10,7 +10,11 @@ import type { Database } from '../../../src/db/database.js'
 import type { DeviceDirectory } from '../../../src/db/device-directory.js'
 import type { Ingestor } from '../../../src/ingest/ingestor.js'
 
-interface Operation { parameters?: unknown[], requestBody?: { required?: boolean }, security?: unknown[], responses: Record<string, unknown> }
+interface Parameter { name: string, in: string, required?: boolean, schema?: { default?: unknown } }
+interface Operation {
+  parameters?: Parameter[], requestBody?: { required?: boolean }, security?: unknown[], responses: Record<string, unknown>,
+  description?: string, 'x-roles'?: string[]
+}
 
 const backend = databaseBackends().find((b) => b.available)!
 describe('OpenAPI response codes', () => {
@@ -50,6 +54,29 @@ describe('OpenAPI response codes', () => {
     const ingestion = operations.filter(([r]) => r.startsWith('POST /api/v1/ingest/'))
     expect(ingestion.map(([r]) => r).sort()).toEqual(['POST /api/v1/ingest/events', 'POST /api/v1/ingest/telemetry'])
     expect(ingestion.filter(([, op]) => !op.responses['413']).map(([r]) => r)).toEqual([])
+  })
+
+  it('names paths without a trailing slash, as the docs do', () => {
+    expect(operations.filter(([r]) => r.endsWith('/')).map(([r]) => r)).toEqual([])
+    expect(operations.map(([r]) => r)).toContain('GET /api/v1/shipments')
+  })
+
+  it('requires no query parameter that has a default', () => {
+    const defaulted = operations.flatMap(([r, op]) => (op.parameters ?? []).filter((p) => p.in === 'query' && p.schema?.default !== undefined).map((p) => [r, p] as const))
+    expect(defaulted.map(([r, p]) => `${r} ${p.name}`)).toEqual(expect.arrayContaining(['GET /api/v1/shipments limit', 'GET /api/v1/shipments offset', 'GET /api/v1/stream positions']))
+    expect(defaulted.filter(([, p]) => p.required).map(([r, p]) => `${r} ${p.name}`)).toEqual([])
+  })
+
+  it('says who may call each route: x-roles and a Roles: line in the description', () => {
+    const op = (route: string) => operations.find(([r]) => r === route)?.[1]
+    expect(op('POST /api/v1/devices')).toMatchObject({ 'x-roles': ['admin'], description: expect.stringMatching(/^Roles: admin$/m) as unknown })
+    expect(op('GET /api/v1/shipments')?.['x-roles']).toEqual(['admin', 'operator', 'viewer'])
+    expect(op('GET /api/v1/shipments')?.description).toMatch(/^Roles: admin, operator, viewer$/m)
+    expect(op('POST /api/v1/tenants')?.['x-roles']).toEqual(['platform-admin'])
+    expect(op('POST /api/v1/auth/login')?.['x-roles']).toEqual([])
+    // the ingestion routes check device credentials themselves
+    expect(op('POST /api/v1/ingest/telemetry')?.['x-roles']).toEqual(['device'])
+    expect(operations.filter(([, o]) => !Array.isArray(o['x-roles']) || !/(^|\n)Roles: /.test(o.description ?? '')).map(([r]) => r)).toEqual([])
   })
 
   it('marks a request body optional only where the route takes none', () => {

@@ -31,8 +31,8 @@ const id = (make: (f: Fixture) => Promise<string>) => async (f: Fixture): Promis
 function crud(resource: string, make: (f: Fixture) => Promise<string>, create: () => object, patch: object, write: Access = 'write'): Record<string, Row> {
   const base = `/api/v1/${resource}`
   return {
-    [`GET ${base}/`]: { access: 'read', ok: 200 },
-    [`POST ${base}/`]: { access: write, ok: 201, target: async () => ({ payload: create() }) },
+    [`GET ${base}`]: { access: 'read', ok: 200 },
+    [`POST ${base}`]: { access: write, ok: 201, target: async () => ({ payload: create() }) },
     [`GET ${base}/{id}`]: { access: 'read', ok: 200, target: id(make) },
     [`PATCH ${base}/{id}`]: { access: write, ok: 200, target: async (f) => ({ params: { id: await make(f) }, payload: patch }) },
     [`DELETE ${base}/{id}`]: { access: write, ok: 204, target: id(make) },
@@ -56,11 +56,11 @@ const table: Record<string, Row> = {
     target: async (f) => { const d = await f.seed.device(); return { payload: { tenant: f.slug, deviceId: d.id, secret: d.secret } } },
   },
 
-  'GET /api/v1/tenants/': { access: 'platform', ok: 200 },
-  'POST /api/v1/tenants/': { access: 'platform', ok: 201, target: async () => ({ payload: { slug: unique('t'), admin: { email: `${unique('a')}@example.test`, password: PASSWORD } } }) },
+  'GET /api/v1/tenants': { access: 'platform', ok: 200 },
+  'POST /api/v1/tenants': { access: 'platform', ok: 201, target: async () => ({ payload: { slug: unique('t'), admin: { email: `${unique('a')}@example.test`, password: PASSWORD } } }) },
 
   ...crud('users', (f) => f.seed.user(), () => ({ email: `${unique('u')}@example.test`, password: PASSWORD, role: 'viewer' }), { name: 'renamed' }, 'admin'),
-  'GET /api/v1/users/': { access: 'admin', ok: 200 },
+  'GET /api/v1/users': { access: 'admin', ok: 200 },
   'GET /api/v1/users/{id}': { access: 'admin', ok: 200, target: id((f) => f.seed.user()) },
 
   ...crud('carriers', (f) => f.seed.carrier(), () => ({ name: unique('carrier') }), { name: 'renamed' }),
@@ -68,10 +68,10 @@ const table: Record<string, Row> = {
   ...crud('vehicles', (f) => f.seed.vehicle(), () => ({ name: unique('vehicle') }), { name: 'renamed' }),
 
   ...crud('devices', async (f) => (await f.seed.device()).id, () => ({ name: unique('device') }), { name: 'renamed' }),
-  'POST /api/v1/devices/': { access: 'admin', ok: 201, target: async () => ({ payload: { name: unique('device') } }) },
+  'POST /api/v1/devices': { access: 'admin', ok: 201, target: async () => ({ payload: { name: unique('device') } }) },
   'DELETE /api/v1/devices/{id}': { access: 'admin', ok: 204, target: id(async (f) => (await f.seed.device()).id) },
   'GET /api/v1/events': { access: 'read', ok: 200 },
-  'GET /api/v1/dead-letters/': { access: 'read', ok: 200 },
+  'GET /api/v1/dead-letters': { access: 'read', ok: 200 },
   'GET /api/v1/dead-letters/{id}': { access: 'read', ok: 200, target: id((f) => f.seed.deadLetter()) },
   'GET /api/v1/shipments/{id}/timeline': { access: 'read', ok: 200, target: id(async (f) => (await f.seed.shipment()).id) },
   'POST /api/v1/shipments/{id}/events': { access: 'write', ok: 201, target: async (f) => ({ params: { id: (await f.seed.shipment()).id }, payload: { type: 'comment', text: 'rbac' } }) },
@@ -91,6 +91,10 @@ const table: Record<string, Row> = {
   ...crud('geofences', (f) => f.seed.geofence(), circle, { name: 'renamed' }),
 
   ...crud('shipments', async (f) => (await f.seed.shipment()).id, shipmentBody, { notes: 'changed' }),
+  ...crud('webhooks', (f) => f.seed.webhook(), () => ({ url: 'https://93.184.215.14/hook' }), { description: 'renamed' }, 'admin'),
+  'POST /api/v1/webhooks/{id}/rotate-secret': { access: 'admin', ok: 200, target: id((f) => f.seed.webhook()) },
+  'GET /api/v1/webhooks/{id}/deliveries': { access: 'read', ok: 200, target: id((f) => f.seed.webhook()) },
+  'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/retry': { access: 'admin', ok: 200, target: async (f) => ({ params: await f.seed.failedDelivery() }) },
   'DELETE /api/v1/shipments/{id}': { access: 'admin', ok: 204, target: id(async (f) => (await f.seed.shipment()).id) },
   'PATCH /api/v1/shipments/{id}/stops/{stopId}': { access: 'write', ok: 200, target: async (f) => ({ ...await withStop(f), payload: { name: 'gate 4' } }) },
   'POST /api/v1/shipments/{id}/stops/{stopId}/skip': { access: 'write', ok: 200, target: withStop },
@@ -147,6 +151,20 @@ for (const backend of databaseBackends()) {
         .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))
       expect(routes.filter((r) => !(r in table)), 'routes without an RBAC row').toEqual([])
       expect(Object.keys(table).filter((r) => !routes.includes(r)), 'RBAC rows without a route').toEqual([])
+    })
+
+    it('says in the OpenAPI description who may call each route (x-roles and a Roles: line), as this table does', async () => {
+      const roles: Record<Access, string[]> = {
+        public: [], read: ['admin', 'operator', 'viewer'], write: ['admin', 'operator'], admin: ['admin'], platform: ['platform-admin'], device: ['device'],
+      }
+      type Op = { 'x-roles'?: string[], description?: string }
+      const openapi = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, Op>> }>()
+      const wrong = Object.entries(table).filter(([route, row]) => {
+        const [method, path] = route.split(' ') as [string, string]
+        const op = openapi.paths[path]?.[method.toLowerCase()]
+        return JSON.stringify(op?.['x-roles']) !== JSON.stringify(roles[row.access]) || !/(^|\n)Roles: \S/.test(op?.description ?? '')
+      }).map(([route]) => route)
+      expect(wrong).toEqual([])
     })
 
     for (const [route, row] of Object.entries(table)) {

@@ -68,7 +68,7 @@ describe.runIf(services().mosquitto && postgresAvailable())('a device on the ext
       EXTERNAL_BROKER_URL: services().mosquittoUrl, EXTERNAL_BROKER_SHARE_GROUP: `retrack-test-${slug}`, EXTERNAL_BROKER_CLIENT_ID: `retrack-test-${slug}`,
       EMBEDDED_BROKER: false,
     }, { postgres: true })
-    acme = await provision(node, slug, 1)
+    acme = await provision(node, slug, 2)
   })
   afterAll(async () => { await node?.close() })
 
@@ -92,5 +92,19 @@ describe.runIf(services().mosquitto && postgresAvailable())('a device on the ext
 
     const ready = await fetch(`${node.http}/ready`)
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { externalBroker: true } })
+  })
+
+  it('dead-letters a disabled device\'s messages as DEVICE_DISABLED, shown to its tenant', async () => {
+    const device = acme.devices[1]!
+    const api = nodeApi(node)
+    await api('POST', `/api/v1/devices/${device.id}/disable`, acme.adminToken)
+    const publisher = await mqtt.connectAsync(services().mosquittoUrl, { clientId: `${slug}-off`, protocolVersion: 4 })
+    await publisher.publishAsync(`tenants/${slug}/devices/${device.id}/telemetry`, JSON.stringify({ ts: Date.now(), lat: 2, lon: 2 }), { qos: 1 })
+    await publisher.endAsync()
+    type Letters = { items: Array<{ code: string, reason: string, deviceId: string | null }> }
+    const letters = async () => (await api<Letters>('GET', `/api/v1/dead-letters?deviceId=${device.id}`, acme.operatorToken)).items
+    await eventually(async () => (await letters()).length === 1, 10_000, 'dead letter of the disabled device')
+    expect(await letters()).toMatchObject([{ code: 'DEVICE_DISABLED', reason: 'device disabled', deviceId: device.id }])
+    expect((await node.server.db.pool.query<{ n: number }>('select count(*)::int n from positions where device_id = $1', [device.id])).rows[0]!.n).toBe(0)
   })
 })

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, nodeApi, postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
 import type { TrackingEventMessage } from '../../../src/contracts/payloads.js'
 import { produce, ruleEvent } from './helpers.js'
+import { validTrackingEvent } from './tracking-event-schema.js'
 
 interface Received { topic: string, message: TrackingEventMessage, qos: number }
 
@@ -57,6 +58,8 @@ describe('MQTT event topics for integrations', () => {
     await nodeApi(node)('POST', `/api/v1/shipments/${shipment.id}/events`, acme.operatorToken, { type: 'comment', text: 'gate 4' })
     await until(() => mine.received.length === 2, 'the comment')
     expect(mine.received[1]).toMatchObject({ topic: 'tenants/acme/events/comment', message: { type: 'comment', source: 'user', shipmentId: shipment.id, payload: { text: 'gate 4' } } })
+    // both are the document the contract's JSON Schema describes (docs/schemas/tracking-event.json)
+    for (const { message } of mine.received) expect(validTrackingEvent(message), JSON.stringify(validTrackingEvent.errors)).toBe(true)
     const [own] = await produce(node, [ruleEvent(globex.tenant.id, 'late')])
     await until(() => theirs.received.length === 1, 'globex\'s own event')
     expect(theirs.received.map((r) => r.message.id)).toEqual([own!.id])

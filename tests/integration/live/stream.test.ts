@@ -6,6 +6,7 @@ import { TEST_JWT_SECRET } from '../../helpers/app.js'
 import { TokenService } from '../../../src/security/tokens.js'
 import { SseClient } from './sse-client.js'
 import { bearer, produce, ruleEvent, store, viewerToken } from './helpers.js'
+import { validTrackingEvent } from './tracking-event-schema.js'
 
 describe('live stream (SSE)', () => {
   let node: TestNode
@@ -40,6 +41,8 @@ describe('live stream (SSE)', () => {
       id: arrived!.id, type: 'arrived', ts: new Date(arrived!.ts).toISOString(), source: 'rule',
       shipmentId: null, stopId: null, vehicleId: null, deviceId: alpha.devices[0]!.id, payload: { note: 'arrived' },
     })
+    // the document the contract's JSON Schema describes (docs/schemas/tracking-event.json)
+    expect(validTrackingEvent(a.events[0]), JSON.stringify(validTrackingEvent.errors)).toBe(true)
     // ordered delivery: once B has its own later event, A's earlier one can no longer be on its way
     const [own] = await produce(node, [ruleEvent(beta.tenant.id, 'departed')])
     await b.until((c) => c.events.length >= 1)
@@ -75,6 +78,19 @@ describe('live stream (SSE)', () => {
     expect(byShipment.events.map((e) => e.id)).toEqual([stored[1]!.id, stored[6]!.id])
     expect(byDevice.events.map((e) => e.type)).toEqual(['sos'])
     expect(byVehicle.events.map((e) => e.id)).toEqual([stored[4]!.id])
+  })
+
+  it('takes `type` (the name /events uses) as well as `types`; with both, events of either list', async () => {
+    const t = alpha.tenant.id
+    const byType = await stream('?type=late,unloading', bearer(alpha.operatorToken))
+    const byBoth = await stream('?type=late&types=departed', bearer(alpha.operatorToken))
+    const stored = await produce(node, [ruleEvent(t, 'arrived'), ruleEvent(t, 'departed'), ruleEvent(t, 'late')])
+    await byType.until((c) => c.events.length === 1)
+    await byBoth.until((c) => c.events.length === 2)
+    // `late` was the last one stored: nothing else can still arrive
+    expect(byType.events.map((e) => e.id)).toEqual([stored[2]!.id])
+    expect(byBoth.events.map((e) => e.id)).toEqual([stored[1]!.id, stored[2]!.id])
+    expect((await stream('?type=Bad-Type', bearer(alpha.operatorToken))).status).toBe(400)
   })
 
   it('answers 404 for a shipment filter naming another tenant\'s shipment', async () => {

@@ -50,6 +50,14 @@ for (const backend of databaseBackends()) {
       expect(window.map((e) => e.id)).toEqual(ids.slice(4, 8))
     })
 
+    it('takes `types` (the name /stream uses) as well as `type`; with both, events of either list', async () => {
+      const byType = (await list('type=arrived,late&order=asc&limit=500')).body.items.map((e) => e.id)
+      expect(byType).toHaveLength(10)
+      expect((await list('types=arrived,late&order=asc&limit=500')).body.items.map((e) => e.id)).toEqual(byType)
+      expect((await list('type=arrived&types=late&order=asc&limit=500')).body.items.map((e) => e.id)).toEqual(byType)
+      expect((await list('types=Bad-Type')).status).toBe(400)
+    })
+
     it('shows each tenant only its own events', async () => {
       const theirs = (await getter(env.app, env.globex)<Page>('/api/v1/events')).body.items
       expect(theirs).toHaveLength(1)

@@ -16,7 +16,10 @@ function clientOf(principal: Principal | null): Client {
   return client
 }
 const device: Principal = { kind: 'device', tenantId: 't-acme', tenantSlug: 'acme', deviceId: 'dev_1', vehicleId: null, connection: 'dev_1#1' }
-const integration: Principal = { kind: 'integration', tenantId: 't-acme', tenantSlug: 'acme', userId: 'u1', role: 'operator' }
+const integration: Principal = {
+  kind: 'integration', tenantId: 't-acme', tenantSlug: 'acme', userId: 'u1', role: 'operator',
+  claims: { typ: 'access', sub: 'u1', tid: 't-acme', ten: 'acme', role: 'operator', sv: 0 }, expiresAt: Number.POSITIVE_INFINITY,
+}
 
 describe('authorizeForward', () => {
   const metrics = new Metrics()

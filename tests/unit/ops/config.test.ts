@@ -1,7 +1,7 @@
 // Configuration: every bad value, or settings that contradict each other, are refused with the
 // setting's name and never its value (a URL may carry a password).
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../../src/config.js'
+import { ConfigError, EX_CONFIG, loadConfig } from '../../../src/config.js'
 import { jwtSecretProblem } from '../../../src/secrets.js'
 
 const SECRET = 'hunter2-s3cret'
@@ -97,9 +97,28 @@ describe('BOOTSTRAP_* (first run)', () => {
     expect(refusal({ ...all, BOOTSTRAP_PASSWORD: 'x'.repeat(201) })).toMatch(/BOOTSTRAP_PASSWORD: must be at most 200 characters/)
   })
 
+  it('refuse a well-known placeholder password (whatever its case or punctuation), never quoting it', () => {
+    for (const password of ['change-me-please', 'CHANGE-ME-PLEASE', 'change_me', 'changeme', 'Change Me!', 'password', 'Password123', 'retrack123', 'admin123']) {
+      expect(refusal({ ...all, BOOTSTRAP_PASSWORD: password }))
+        .toBe('invalid configuration: BOOTSTRAP_PASSWORD: is a well-known placeholder (change-me, password, admin…): choose a password of your own')
+    }
+    // a ConfigError: the server and the CLI exit with EX_CONFIG
+    expect(() => loadConfig({ ...all, BOOTSTRAP_PASSWORD: 'change-me-please' })).toThrow(ConfigError)
+    expect(EX_CONFIG).toBe(78)
+    expect(loadConfig({ ...all, BOOTSTRAP_PASSWORD: 'please change me later, thanks' }).BOOTSTRAP_PASSWORD).toBeDefined()
+  })
+
   it('all three, or none, are accepted', () => {
     expect(loadConfig(all).BOOTSTRAP_TENANT).toBe('acme')
     expect(loadConfig({}).BOOTSTRAP_TENANT).toBeUndefined()
+  })
+})
+
+describe('LOGIN_* (login throttling)', () => {
+  it('default to 5 failures per email, 20 per address and a first wait of 60 s; 0 turns a rule off', () => {
+    expect(loadConfig({})).toMatchObject({ LOGIN_MAX_FAILURES: 5, LOGIN_IP_MAX_FAILURES: 20, LOGIN_LOCKOUT_S: 60 })
+    expect(loadConfig({ LOGIN_MAX_FAILURES: '0', LOGIN_IP_MAX_FAILURES: '0' })).toMatchObject({ LOGIN_MAX_FAILURES: 0, LOGIN_IP_MAX_FAILURES: 0 })
+    expect(refusal({ LOGIN_LOCKOUT_S: '0' })).toMatch(/LOGIN_LOCKOUT_S: must be >= 1/)
   })
 })
 

@@ -1,11 +1,14 @@
-// Login, refresh (rotating), logout, who-am-I, and the device token exchange.
+// Login, refresh (rotating), logout, who-am-I, and the device token exchange. Failed logins are
+// throttled per account and per client address (src/security/login-throttle.ts); device secrets
+// (256 random bits) and refresh tokens are not guessable, so their routes are not.
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { AppError, unauthorized } from '../../../errors.js'
 import { decoyHash, verifyPassword } from '../../../security/passwords.js'
 import { deviceSecretMatches } from '../../../security/device-secrets.js'
 import { hashRefreshToken, newRefreshToken } from '../../../security/tokens.js'
-import { errors } from '../../schemas/common.js'
+import { LoginThrottle } from '../../../security/login-throttle.js'
+import { ErrorResponse, errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
 import { isPlatformAdmin } from '../../plugins/auth.js'
 import { DeviceToken, DeviceTokenBody, LoginBody, Me, RefreshBody, Session } from './schemas.js'
@@ -27,6 +30,8 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
     ctx.changes?.changed({ kind: 'user', tenantId, id: userId })
   }
   const refused = () => { ctx.metrics.loginFailures.inc(); return new AppError(401, 'BAD_CREDENTIALS', 'wrong email, password or tenant') }
+  const { LOGIN_MAX_FAILURES, LOGIN_IP_MAX_FAILURES, LOGIN_LOCKOUT_S } = ctx.config
+  const throttle = new LoginThrottle({ maxFailures: LOGIN_MAX_FAILURES, addressMaxFailures: LOGIN_IP_MAX_FAILURES, lockS: LOGIN_LOCKOUT_S })
 
   async function openSession(user: SessionUser) {
     const refresh = newRefreshToken()
@@ -41,30 +46,51 @@ const routes: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
   }
 
   app.post('/login', {
-    schema: { tags: ['auth'], summary: 'Exchange email and password for an access and a refresh token', security: [], body: LoginBody, response: { 200: Session, ...errors(400, 401) } },
+    schema: {
+      tags: ['auth'], summary: 'Exchange email and password for an access and a refresh token', security: [], body: LoginBody,
+      response: { 200: Session, ...errors(400, 401), 429: ErrorResponse },
+    },
     config: { access: 'public' },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { email, password, tenant } = request.body
-    const candidates = await prisma.user.findMany({
-      where: { email: email.toLowerCase(), disabled: false, ...(tenant ? { tenant: { slug: tenant } } : {}) },
-      include: { tenant: { select: { id: true, slug: true, name: true } } },
-      orderBy: { createdAt: 'asc' },
-      take: MAX_CANDIDATES,
-    })
-    // the password is checked before anything else is said: asking "which tenant?" first told anyone
-    // that the email was taken in another tenant, and let that tenant break the user's tenant-less login
-    if (candidates.length === 0) {
-      // compare against a decoy when there is no such user, so timing does not reveal which emails exist
-      await verifyPassword(password, decoyHash)
-      throw refused()
+    // a throttled account or address gets 429 before its password is looked at, right or wrong: an
+    // answer that depended on it would let guessing go on through the lock
+    const verdict = throttle.begin(email, request.ip)
+    if (!verdict.allowed) {
+      void reply.header('retry-after', String(verdict.retryAfterS))
+      throw new AppError(429, 'TOO_MANY_ATTEMPTS', `too many failed logins: try again in ${verdict.retryAfterS} s`, { retryAfterS: verdict.retryAfterS })
     }
-    const matches: typeof candidates = []
-    for (const candidate of candidates) if (await verifyPassword(password, candidate.passwordHash)) matches.push(candidate)
-    if (matches.length > 1) throw new AppError(400, 'TENANT_REQUIRED', 'this email and password belong to several tenants: say which one with "tenant"')
-    const user = matches[0]
-    if (!user) throw refused()
-    await prisma.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } })
-    return openSession(user)
+    const { attempt } = verdict
+    const failed = () => {
+      const locked = attempt.failed()
+      if (locked) request.log.warn({ rule: locked, ip: request.ip }, 'login throttled after repeated failures')
+      return refused()
+    }
+    try {
+      const candidates = await prisma.user.findMany({
+        where: { email: email.toLowerCase(), disabled: false, ...(tenant ? { tenant: { slug: tenant } } : {}) },
+        include: { tenant: { select: { id: true, slug: true, name: true } } },
+        orderBy: { createdAt: 'asc' },
+        take: MAX_CANDIDATES,
+      })
+      // the password is checked before anything else is said: asking "which tenant?" first told anyone
+      // that the email was taken in another tenant, and let that tenant break the user's tenant-less login
+      if (candidates.length === 0) {
+        // compare against a decoy when there is no such user, so timing does not reveal which emails exist
+        await verifyPassword(password, decoyHash)
+        throw failed()
+      }
+      const matches: typeof candidates = []
+      for (const candidate of candidates) if (await verifyPassword(password, candidate.passwordHash)) matches.push(candidate)
+      if (matches.length > 1) throw new AppError(400, 'TENANT_REQUIRED', 'this email and password belong to several tenants: say which one with "tenant"')
+      const user = matches[0]
+      if (!user) throw failed()
+      attempt.succeeded()
+      await prisma.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } })
+      return await openSession(user)
+    } finally {
+      attempt.end()
+    }
   })
 
   app.post('/refresh', {

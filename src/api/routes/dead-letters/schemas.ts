@@ -26,7 +26,7 @@ export const DeadLetter = Type.Object({
   id: Type.Integer({ description: 'increasing in storage order' }),
   deviceId: Nullable(Type.String({ description: 'the device that sent it (it may have been deleted since)' })),
   topic: Type.String({ description: 'the MQTT topic it came on (HTTP ingestion uses the same topic names)' }),
-  code: Type.String({ description: 'why it was refused: MALFORMED_JSON, SCHEMA, BAD_TIME, EMPTY_BATCH, BATCH_TOO_LARGE, UNKNOWN_DEVICE, …' }),
+  code: Type.String({ description: 'why it was refused: MALFORMED_JSON, SCHEMA, BAD_TIME, EMPTY_BATCH, BATCH_TOO_LARGE, UNKNOWN_DEVICE, DEVICE_DISABLED (external broker), …' }),
   reason: Type.String({ description: 'for people: what was wrong, with the element index in a batch' }),
   receivedAt: Timestamp,
   payload: Type.String({ description: 'the payload as received (its first bytes: see payloadTruncated), in payloadEncoding' }),

@@ -1,8 +1,8 @@
 // GeoJSON checks for fences and planned routes. The JSON schema only says "an object with a type
 // and coordinates"; the rules live here so a refusal can say which coordinate is wrong and why
 // ("geometry.coordinates[0][3]: latitude 91 is outside [-90, 90]") instead of an anyOf dump.
-import { booleanPointInPolygon, kinks, polygon as turfPolygon } from '@turf/turf'
 import { AppError } from '../../../errors.js'
+import { findRingCrossing, insideRing, type RingEdge } from '../../../geo/self-intersection.js'
 
 export type Position = [number, number] | [number, number, number]
 // type aliases, not interfaces: Prisma's JSON input type accepts only the former
@@ -11,8 +11,17 @@ export type LineStringGeometry = { type: 'LineString', coordinates: Position[] }
 export type PolygonGeometry = { type: 'Polygon', coordinates: Position[][] }
 export type FenceGeometry = PointGeometry | LineStringGeometry | PolygonGeometry
 
-/** Most positions one geometry may hold: enough for a detailed road corridor, small enough for the fence index. */
+/** Most positions a LineString may hold: enough for a detailed road corridor, small enough for the fence index. */
 export const MAX_POSITIONS = 20_000
+/**
+ * Most positions a Polygon may hold, all rings together (so also any one ring). A country border
+ * simplified for display has ~1,000–3,000; a yard, a port or a city a few hundred. The ring checks
+ * below are O(n log n) (a few ms at the cap, docs/geofences.md); the request schema refuses a longer
+ * ring before any of this runs (schemas.ts), the sum of the rings is checked here.
+ */
+export const MAX_POLYGON_POSITIONS = 5_000
+/** Most rings of a Polygon: the outer ring and 99 holes. */
+export const MAX_RINGS = 100
 
 export const invalidGeometry = (path: string, message: string) =>
   new AppError(400, 'INVALID_GEOMETRY', `${path}: ${message}`, { path })
@@ -73,24 +82,29 @@ export function parseLineString(value: { coordinates?: unknown }, path: string):
 export function parsePolygon(value: { coordinates?: unknown }, path: string): PolygonGeometry {
   const raw = value.coordinates
   if (!Array.isArray(raw) || raw.length === 0) throw invalidGeometry(`${path}.coordinates`, 'a Polygon needs an outer ring')
-  if (raw.length > 100) throw invalidGeometry(`${path}.coordinates`, 'at most 100 rings (1 outer ring and 99 holes)')
+  if (raw.length > MAX_RINGS) throw invalidGeometry(`${path}.coordinates`, `at most ${MAX_RINGS} rings (1 outer ring and ${MAX_RINGS - 1} holes)`)
+  // counted before any position is read: the cost of everything below grows with it
+  const total = raw.reduce((n: number, r) => n + (Array.isArray(r) ? r.length : 0), 0)
+  if (total > MAX_POLYGON_POSITIONS) throw invalidGeometry(`${path}.coordinates`, `a Polygon has at most ${MAX_POLYGON_POSITIONS} positions in all its rings, not ${total}`)
   const rings = raw.map((r, i) => ring(r, `${path}.coordinates[${i}]`))
-  if (rings.reduce((n, r) => n + r.length, 0) > MAX_POSITIONS) throw invalidGeometry(`${path}.coordinates`, `at most ${MAX_POSITIONS} positions in all rings`)
   // A crossing edge makes "inside" ambiguous, and the fence index would disagree with the map.
-  const crossing = kinks(turfPolygon(rings)).features[0]
+  // A sweep line that stops at the first meeting of two edges: O(n log n) (src/geo/self-intersection.ts).
+  const crossing = findRingCrossing(rings)
   if (crossing) {
-    const [lon, lat] = crossing.geometry.coordinates
-    throw invalidGeometry(`${path}.coordinates`, `rings must not cross themselves or each other (edges cross near [${lon}, ${lat}])`)
+    const { a, b, at: [lon, lat] } = crossing
+    const edge = (e: RingEdge) => `[${e.ring}][${e.edge}]–[${e.ring}][${e.edge + 1}]`
+    throw invalidGeometry(`${path}.coordinates`, `rings must not cross or touch themselves or each other: edge ${edge(a)} meets edge ${edge(b)} near [${lon}, ${lat}]`)
   }
   // after the crossing check: a figure-eight's two loops cancel in the signed area
   for (const [i, r] of rings.entries()) {
     if (Math.abs(planarArea(r)) < MIN_AREA_DEG2) throw invalidGeometry(`${path}.coordinates[${i}]`, 'a linear ring must enclose an area (its positions lie on one line)')
   }
-  const outer = turfPolygon([rings[0]!])
+  // no edge of a hole meets the outer ring, so a hole is wholly inside it or wholly outside: one vertex tells
+  // (O(outer ring) per hole)
+  const outer = rings[0]!
   for (const [i, hole] of rings.slice(1).entries()) {
-    if (!hole.every((p) => booleanPointInPolygon([p[0], p[1]], outer))) {
-      throw invalidGeometry(`${path}.coordinates[${i + 1}]`, 'a hole must lie inside the outer ring')
-    }
+    const [lon, lat] = hole[0]!
+    if (!insideRing(lon, lat, outer)) throw invalidGeometry(`${path}.coordinates[${i + 1}]`, 'a hole must lie inside the outer ring')
   }
   return { type: 'Polygon', coordinates: rings }
 }

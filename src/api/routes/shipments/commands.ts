@@ -2,6 +2,7 @@
 // guards are part of the UPDATE's WHERE where it matters, so a change racing the processing core
 // (which moves a shipment along as the vehicle drives) fails with 409 instead of overwriting it.
 import { storedEventOf } from '../../../db/tracking-events.js'
+import { addWebhookDeliveries } from '../../../webhooks/outbox.js'
 import type { Config } from '../../../config.js'
 import { AppError, conflict, notFound } from '../../../errors.js'
 import { Prisma, type Stop } from '../../../generated/prisma/client.js'
@@ -96,12 +97,14 @@ export async function cancelShipment(c: Caller, id: string, reason: string | und
     assertOpen(shipment, 'cancel it')
     const { count } = await tx.shipment.updateMany({ where: { id, status: { notIn: CLOSED } }, data: { status: 'cancelled', cancelledAt: ts } })
     if (count === 0) throw conflict('the shipment was closed while it was being cancelled')
-    return tx.trackingEvent.create({
+    const cancelled = await tx.trackingEvent.create({
       data: {
         tenantId: c.tenantId, type: 'shipment_cancelled', shipmentId: id, vehicleId: shipment.vehicleId, deviceId: shipment.deviceId,
         ts, source: 'user', userId: c.userId, payload: { reason: reason ?? null },
       },
     })
+    await addWebhookDeliveries(tx, c.tenantId, [cancelled])
+    return cancelled
   })
   announce(c, id, [], [storedEventOf(event)])
   return getShipment(c.db, id)

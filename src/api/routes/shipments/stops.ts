@@ -1,6 +1,7 @@
 // Changing one stop of a shipment. Only a pending stop changes: once the vehicle arrived, the stop
 // is history. Its name and radius are also its fence's, so both change in one transaction.
 import { storedEventOf } from '../../../db/tracking-events.js'
+import { addWebhookDeliveries } from '../../../webhooks/outbox.js'
 import { AppError } from '../../../errors.js'
 import type { ShipmentStatus } from '../../../generated/prisma/enums.js'
 import { announce, instant, type Caller } from './caller.js'
@@ -58,6 +59,7 @@ export async function skipStop(c: Caller, shipmentId: string, stopId: string) {
       const done = await tx.shipment.updateMany({ where: { id: shipmentId, status: shipment.status }, data: { status: 'delivered', deliveredAt: ts } })
       if (done.count === 1) rows.push(await tx.trackingEvent.create({ data: { ...base, type: 'shipment_status', payload: { from: shipment.status, to: 'delivered' } } }))
     }
+    await addWebhookDeliveries(tx, c.tenantId, rows)
     return rows
   })
   announce(c, shipmentId, [], events.map(storedEventOf))

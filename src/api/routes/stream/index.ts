@@ -22,6 +22,7 @@ import { revokedBecause } from '../../../security/user-status.js'
 import type { UserClaims } from '../../../security/tokens.js'
 import { SseWriter } from './sse.js'
 import { StreamHeaders, StreamQuery } from './schemas.js'
+import { eventTypesOf } from '../tracking/schemas.js'
 
 export interface StreamOptions {
   ctx: ApiContext
@@ -54,11 +55,12 @@ const messageOf = ({ id, type, ts, source, shipmentId, stopId, vehicleId, device
   ({ id, type, ts, source, shipmentId, stopId, vehicleId, deviceId, payload })
 
 async function filterOf(request: FastifyRequest, q: StreamQuery): Promise<LiveFilter> {
+  const types = eventTypesOf(q)
   const filter: LiveFilter = {
     positions: q.positions,
     ...(q.deviceId ? { deviceId: q.deviceId } : {}),
     ...(q.vehicleId ? { vehicleId: q.vehicleId } : {}),
-    ...(q.types ? { types: q.types.split(',') } : {}),
+    ...(types ? { types } : {}),
   }
   if (q.shipmentId) {
     const shipment = await request.db.shipment.findUnique({ where: { id: q.shipmentId }, select: { id: true, deviceId: true, vehicleId: true } })

@@ -4,7 +4,10 @@
 // secret, same role rules), and no log line ever carries it in a URL.
 import type { IncomingMessage } from 'node:http'
 
-/** Only these paths accept a token in the query; everywhere else it stays an ordinary parameter. */
+/**
+ * Only these paths accept a token in the query; everywhere else it stays an ordinary parameter (never
+ * a credential), which the request log redacts like any secret parameter (src/logger.ts).
+ */
 export const QUERY_TOKEN_PATHS: ReadonlySet<string> = new Set(['/api/v1/stream'])
 
 export function moveQueryToken(req: IncomingMessage): string {

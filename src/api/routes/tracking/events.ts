@@ -5,7 +5,7 @@ import { keyOf, listEvents } from '../../../db/read-models.js'
 import { errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
 import { eventCursor, parseEventCursor, timeRange } from './paging.js'
-import { EventPage, EventsQuery } from './schemas.js'
+import { EventPage, EventsQuery, eventTypesOf } from './schemas.js'
 
 const events: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -17,11 +17,12 @@ const events: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx })
     config: { access: 'read' },
   }, async (request) => {
     const q = request.query
+    const types = eventTypesOf(q)
     const order = q.order ?? 'desc'
     const after = parseEventCursor(q.cursor)
     const page = await listEvents(ctx.db.pool, request.principal.tid, {
       ...timeRange(q.from, q.to), order, limit: q.limit,
-      ...(q.type ? { types: q.type.split(',') } : {}),
+      ...(types ? { types } : {}),
       ...(q.shipmentId ? { shipmentId: q.shipmentId } : {}),
       ...(q.deviceId ? { deviceId: q.deviceId } : {}),
       ...(q.vehicleId ? { vehicleId: q.vehicleId } : {}),

@@ -3,6 +3,7 @@
 import { AppError, conflict, notFound } from '../../../errors.js'
 import type { TenantDb } from '../../../db/tenant-scope.js'
 import { storedEventOf, type StoredTrackingEvent } from '../../../db/tracking-events.js'
+import { addWebhookDeliveries } from '../../../webhooks/outbox.js'
 import type { Prisma } from '../../../generated/prisma/client.js'
 import type { ShipmentStatus } from '../../../generated/prisma/enums.js'
 import { instant } from '../shipments/caller.js'
@@ -57,6 +58,7 @@ export async function recordManualEvent(db: TenantDb, who: Author, shipmentId: s
     }
     const base = { tenantId: who.tenantId, shipmentId: s.id, vehicleId: s.vehicleId, deviceId: s.deviceId, source: 'user' as const, userId: who.userId }
     const created = await tx.trackingEvent.createManyAndReturn({ data: rows.map((r) => ({ ...base, ...r })) })
+    await addWebhookDeliveries(tx, who.tenantId, created)
     const events: StoredTrackingEvent[] = created.map(storedEventOf).sort((a, b) => a.id - b.id)
     return {
       shipment: { id: s.id, status: next?.status ?? s.status, deliveredAt: next?.deliveredAt ?? s.deliveredAt },

@@ -5,9 +5,19 @@ import { DeviceId } from '../devices/schemas.js'
 
 const DateTimeInput = Type.String({ format: 'date-time', description: 'ISO 8601 with a time zone' })
 export const EventTypeName = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' })
-export const EventTypeList = Type.String({
-  pattern: '^[a-z][a-z0-9_]{0,63}(,[a-z][a-z0-9_]{0,63}){0,31}$', description: 'one event type or a comma-separated list (at most 32)',
+/** A `type`/`types` filter: one event type or a comma-separated list. */
+export const EventTypeList = (description = 'one event type or a comma-separated list (at most 32)') => Type.String({
+  pattern: '^[a-z][a-z0-9_]{0,63}(,[a-z][a-z0-9_]{0,63}){0,31}$', description,
 })
+
+/**
+ * The event types a read or a stream asks for. `/events` documents `type` and `/stream` `types`; each
+ * takes the other name too, and given both, an event of either list matches.
+ */
+export function eventTypesOf(q: { type?: string | undefined, types?: string | undefined }): string[] | undefined {
+  const types = [q.type, q.types].flatMap((list) => list ? list.split(',') : [])
+  return types.length > 0 ? [...new Set(types)] : undefined
+}
 export const Cursor = Type.String({ minLength: 1, maxLength: 100, description: 'opaque; from the previous page' })
 
 export const TrackingEvent = Type.Object({
@@ -22,7 +32,8 @@ export const TrackingEvent = Type.Object({
 })
 
 export const EventsQuery = Type.Object({
-  type: Type.Optional(EventTypeList),
+  type: Type.Optional(EventTypeList()),
+  types: Type.Optional(EventTypeList('the same filter as `type` (the name /stream uses); with both, events of either list')),
   shipmentId: Type.Optional(Uuid),
   deviceId: Type.Optional(DeviceId),
   vehicleId: Type.Optional(Uuid),

@@ -1,5 +1,7 @@
 // Users of a tenant and their roles (admin only). Password hashes never leave the database: the
-// response schema has no field for them.
+// response schema has no field for them. A platform administrator's account opens every tenant, so
+// only a platform administrator may change or delete one: a tenant admin could otherwise set its
+// password and sign in as it, or demote it and promote it back without its platform rights.
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -9,6 +11,7 @@ import { Email, IdParams, NewPassword, Nullable, Page, PageQuery, PersonName, Ti
 import type { TenantDb } from '../../../db/tenant-scope.js'
 import type { ApiContext } from '../../context.js'
 import { isPlatformAdmin } from '../../plugins/auth.js'
+import type { Claims } from '../../../security/tokens.js'
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('viewer')])
 
@@ -32,6 +35,19 @@ const UpdateUser = Type.Object({
 
 type Tx = Parameters<Parameters<TenantDb['$transaction']>[0]>[0]
 
+/**
+ * The user `id` as it is now (read in the transaction that changes it, so a grant of platform rights
+ * cannot slip in between the check and the change), if the caller may change it: a user with the
+ * platform flag, whatever their role (a demoted one promoted back would have the rights again), is
+ * changed by platform administrators only.
+ */
+async function changeable(tx: Tx, caller: Claims, id: string, what: string) {
+  const user = await tx.user.findUnique({ where: { id } })
+  if (!user) throw notFound('user')
+  if (user.platformAdmin && !isPlatformAdmin(caller)) throw forbidden(`only a platform administrator can ${what} a platform administrator`)
+  return user
+}
+
 async function assertAdminRemains(db: Tx, leavingId: string) {
   const admins = await db.user.count({ where: { role: 'admin', disabled: false, id: { not: leavingId } } })
   if (admins === 0) throw conflict('a tenant must keep at least one enabled admin')
@@ -44,17 +60,19 @@ function isSerializationFailure(err: unknown): boolean {
 }
 
 /**
- * Runs `change` after checking that an enabled admin other than `leavingId` remains, in one
- * serializable transaction: two admins demoting each other at the same moment each saw the other
- * as the admin that remains (write skew) and left the tenant with none. Serializable makes one of
- * them fail and retry, and the retry sees that no admin would remain.
+ * Runs `change`, then checks that an enabled admin other than `leavingId` remains, in one
+ * serializable transaction (a refusal rolls the change back): two admins demoting each other at the
+ * same moment each saw the other as the admin that remains (write skew) and left the tenant with
+ * none. Serializable makes one of them fail and retry, and the retry sees that no admin would
+ * remain. The change runs first so that its own refusals (403, 404) come before that rule's 409.
  */
 async function keepingAnAdmin<T>(db: TenantDb, leavingId: string | null, change: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.$transaction(async (tx) => {
+        const result = await change(tx)
         if (leavingId) await assertAdminRemains(tx, leavingId)
-        return change(tx)
+        return result
       }, { isolationLevel: 'Serializable' })
     } catch (err) {
       if (attempt < 5 && isSerializationFailure(err)) continue
@@ -113,21 +131,22 @@ const users: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) 
     config: { access: 'admin' },
   }, async (request) => {
     const { id } = request.params
-    const existing = await request.db.user.findUnique({ where: { id } })
-    if (!existing) throw notFound('user')
     const { password, ...rest } = request.body
     if (rest.platformAdmin !== undefined && !isPlatformAdmin(request.principal)) throw forbidden('only a platform administrator can grant or remove platform rights')
-    if (rest.platformAdmin === true && (rest.role ?? existing.role) !== 'admin') throw badRequest('platform rights need the admin role')
     const leaves = (rest.role && rest.role !== 'admin') || rest.disabled === true
     // a new password or a disable ends every session: the refresh tokens are revoked, and the access
     // tokens issued before (which carry the old session version) stay refused even after a re-enable
     const endSessions = !!password || rest.disabled === true
     const passwordHash = password ? await hashPassword(password) : undefined
-    const user = await keepingAnAdmin(request.db, leaves ? id : null, (tx) => tx.user.update({
-      where: { id },
-      // demoted, the user keeps no platform rights (they need the admin role)
-      data: { ...rest, ...(leaves && rest.role ? { platformAdmin: false } : {}), ...(passwordHash ? { passwordHash } : {}), ...(endSessions ? { sessionVersion: { increment: 1 } } : {}) },
-    }))
+    const user = await keepingAnAdmin(request.db, leaves ? id : null, async (tx) => {
+      const existing = await changeable(tx, request.principal, id, 'change')
+      if (rest.platformAdmin === true && (rest.role ?? existing.role) !== 'admin') throw badRequest('platform rights need the admin role')
+      return tx.user.update({
+        where: { id },
+        // demoted, the user keeps no platform rights (they need the admin role)
+        data: { ...rest, ...(leaves && rest.role ? { platformAdmin: false } : {}), ...(passwordHash ? { passwordHash } : {}), ...(endSessions ? { sessionVersion: { increment: 1 } } : {}) },
+      })
+    })
     if (endSessions) await request.db.refreshToken.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date() } })
     // their access tokens are checked against the changed row from the next request on, on every
     // node (and their MQTT integrations closed). A role change needs no refresh token revocation:
@@ -142,8 +161,10 @@ const users: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) 
   }, async (request, reply) => {
     const { id } = request.params
     if (id === request.userPrincipal.sub) throw conflict('you cannot delete yourself')
-    if (!await request.db.user.findUnique({ where: { id } })) throw notFound('user')
-    await keepingAnAdmin(request.db, id, (tx) => tx.user.delete({ where: { id } }))
+    await keepingAnAdmin(request.db, id, async (tx) => {
+      await changeable(tx, request.principal, id, 'delete')
+      await tx.user.delete({ where: { id } })
+    })
     changed(request.principal.tid, id)
     return reply.status(204).send(null)
   })

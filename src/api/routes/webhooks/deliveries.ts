@@ -1,0 +1,79 @@
+// A webhook's deliveries: what was sent, what is waiting and what was given up, newest event
+// first (keyset-paged on the event id, like the other feeds), and a failed one put back in line.
+import type { FastifyPluginAsync } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { AppError, notFound } from '../../../errors.js'
+import type { TenantDb } from '../../../db/tenant-scope.js'
+import { errors } from '../../schemas/common.js'
+import type { ApiContext } from '../../context.js'
+import { DeliveriesQuery, Delivery, DeliveryPage, DeliveryParams, WebhookParams } from './schemas.js'
+
+const encode = (eventId: number) => Buffer.from(`w:${eventId}`, 'utf8').toString('base64url')
+
+function parseCursor(cursor: string | undefined): bigint | undefined {
+  if (cursor === undefined) return undefined
+  const m = /^w:(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
+  if (!m) throw new AppError(400, 'INVALID_CURSOR', 'cursor is not a cursor this API issued')
+  return BigInt(m[1]!)
+}
+
+interface Row {
+  id: bigint, eventId: bigint, status: 'pending' | 'delivered' | 'failed', attempts: number, nextAttemptAt: Date, lastAttemptAt: Date | null,
+  lastStatusCode: number | null, lastError: string | null, deliveredAt: Date | null, createdAt: Date
+}
+
+/** The rows as the API shows them, with their events' types (read in one query: deliveries have no relation to events). */
+async function views(db: TenantDb, rows: Row[]) {
+  const events = await db.trackingEvent.findMany({ where: { id: { in: rows.map((d) => d.eventId) } }, select: { id: true, type: true } })
+  const types = new Map(events.map((e) => [e.id, e.type]))
+  return rows.map((d) => ({
+    id: Number(d.id), eventId: Number(d.eventId), eventType: types.get(d.eventId) ?? '', status: d.status, attempts: d.attempts,
+    nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null, lastAttemptAt: d.lastAttemptAt,
+    lastStatusCode: d.lastStatusCode, lastError: d.lastError, deliveredAt: d.deliveredAt, createdAt: d.createdAt,
+  }))
+}
+
+async function assertWebhook(db: TenantDb, id: string): Promise<void> {
+  if (!await db.webhook.findUnique({ where: { id }, select: { id: true } })) throw notFound('webhook')
+}
+
+const deliveries: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const tags = ['webhooks']
+
+  app.get('/:id/deliveries', {
+    schema: {
+      tags, summary: 'A webhook\'s deliveries, newest event first; `status` narrows to pending, delivered or failed',
+      params: WebhookParams, querystring: DeliveriesQuery, response: { 200: DeliveryPage, ...errors(400, 401, 403, 404) },
+    },
+    config: { access: 'read' },
+  }, async (request) => {
+    const { status, limit, cursor } = request.query
+    const before = parseCursor(cursor)
+    await assertWebhook(request.db, request.params.id)
+    const rows = await request.db.webhookDelivery.findMany({
+      where: { webhookId: request.params.id, ...(status ? { status } : {}), ...(before !== undefined ? { eventId: { lt: before } } : {}) },
+      orderBy: { eventId: 'desc' }, take: limit + 1,
+    })
+    const items = rows.slice(0, limit)
+    const last = items.at(-1)
+    return { items: await views(request.db, items), nextCursor: rows.length > limit && last ? encode(Number(last.eventId)) : null }
+  })
+
+  app.post('/:id/deliveries/:deliveryId/retry', {
+    schema: {
+      tags, summary: 'Put a failed delivery back in line: it is attempted again (once more, if it is older than WEBHOOK_MAX_AGE_S) before the webhook\'s later events',
+      params: DeliveryParams, response: { 200: Delivery, ...errors(400, 401, 403, 404, 409) },
+    },
+    config: { access: 'admin' },
+  }, async (request) => {
+    const { id: webhookId, deliveryId } = request.params
+    const where = { id: BigInt(deliveryId), webhookId }
+    const { count } = await request.db.webhookDelivery.updateMany({ where: { ...where, status: 'failed' }, data: { status: 'pending', nextAttemptAt: new Date() } })
+    const row = await request.db.webhookDelivery.findFirst({ where })
+    if (!row) throw notFound('delivery')
+    if (count === 0) throw new AppError(409, 'DELIVERY_NOT_FAILED', `only a failed delivery can be retried; this one is ${row.status}`)
+    return (await views(request.db, [row]))[0]!
+  })
+}
+export default deliveries
