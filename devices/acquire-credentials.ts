@@ -5,7 +5,7 @@
 import type { SimConfig } from './config.js'
 import type { DeviceCredential } from './credentials.js'
 import { ProvisionedDevicesFile } from './devices-file.js'
-import { devicesFileOf } from './preflight.js'
+import { devicesFileOf, tenantOfFile } from './preflight.js'
 import { ApiClient, provisionDevices } from './provision.js'
 
 export interface RunIo { log: (line: string) => void }
@@ -22,18 +22,21 @@ export async function acquireCredentials(c: SimConfig, fromFile: DeviceCredentia
     api = new ApiClient(c.api)
     await api.login(c.email, c.password, c.tenant)
   }
-  const tenant = c.tenant ?? api?.tenantSlug
+  const tenant = c.tenant ?? tenantOfFile(fromFile) ?? api?.tenantSlug
   if (!tenant) throw new Error('no tenant: give --tenant (the login did not say which tenant the user belongs to)')
+  if (api?.tenantSlug !== undefined && api.tenantSlug !== tenant) {
+    throw new Error(`the login is a user of tenant ${api.tenantSlug}, but the devices belong to tenant ${tenant}: log in as a user of ${tenant}`)
+  }
   if (!c.provision) return { credentials: fromFile ?? [], tenant, api }
-  const { devices: credentials, saved } = await provisionSaving(api!, c, io)
+  const { devices: credentials, saved } = await provisionSaving(api!, c, tenant, io)
   const file = devicesFileOf(c)
-  if (saved) io.log(`saved ${credentials.length} device credentials to ${file} (repeat the run with --devices-file ${file} --tenant ${tenant})`)
+  if (saved) io.log(`saved ${credentials.length} device credentials to ${file} (repeat the run with --devices-file ${file})`)
   else io.log(`the ${credentials.length} device credentials are NOT saved (see above): these devices run now, but their secrets are lost when the run ends`)
   return { credentials, tenant, api }
 }
 
 /** Provisions the devices, saving them as they are created; `saved`: every one of them is in the devices file. */
-async function provisionSaving(api: ApiClient, c: SimConfig, io: RunIo): Promise<{ devices: DeviceCredential[], saved: boolean }> {
+async function provisionSaving(api: ApiClient, c: SimConfig, tenant: string, io: RunIo): Promise<{ devices: DeviceCredential[], saved: boolean }> {
   const count = c.devices ?? 10
   const file = new ProvisionedDevicesFile(devicesFileOf(c))
   let interrupted = false
@@ -56,7 +59,7 @@ async function provisionSaving(api: ApiClient, c: SimConfig, io: RunIo): Promise
   let outcome: { devices: DeviceCredential[] } | { error: unknown }
   try {
     outcome = { devices: await provisionDevices(api, count, Date.now().toString(36), {
-      log: io.log, created: (index, device) => file.add(index, device), stopped: () => interrupted,
+      log: io.log, created: (index, device) => file.add(index, { ...device, tenant }), stopped: () => interrupted,
     }) }
   } catch (error) {
     outcome = { error }

@@ -6,17 +6,42 @@
 // With horizon = everything the run will simulate, simulated time catches up with the wall clock
 // exactly when the run ends. If the run lasts longer than planned, the clamp holds simulated time at
 // the wall clock, i.e. the rest runs in real time rather than in the future.
+//
+// A run plans (and creates its shipments) against a clock anchored at the planning moment, but its
+// simulated time only starts moving once the fleet has connected (start()): until then it stands
+// at simStart, so neither creating shipments nor the connection ramp uses up simulated time. Starting
+// later than planned only leaves simulated time further behind the wall clock, never ahead of it.
 
 export type WallClock = () => number
 
 export class SimClock {
+  private startedAt: number | null
+
+  /** `started` false: simulated time stands at simStart until start() (see above). */
   constructor(
-    readonly wallStart: number,
+    private readonly plannedWallStart: number,
     readonly simStart: number,
     readonly speedup: number,
     private readonly wall: WallClock = Date.now,
+    started = true,
   ) {
     if (!(speedup >= 1)) throw new Error('speedup must be >= 1')
+    this.startedAt = started ? plannedWallStart : null
+  }
+
+  /** Wall ms at which simulated time started moving from simStart (the planned start until then). */
+  get wallStart(): number { return this.startedAt ?? this.plannedWallStart }
+
+  get started(): boolean { return this.startedAt !== null }
+
+  /** Lets simulated time move from simStart, now (once; later calls change nothing). */
+  start(at: number = this.wall()) {
+    this.startedAt ??= Math.max(at, this.plannedWallStart)
+  }
+
+  /** The same anchor, standing still until start(). */
+  held(): SimClock {
+    return new SimClock(this.plannedWallStart, this.simStart, this.speedup, this.wall, false)
   }
 
   /**
@@ -37,13 +62,13 @@ export class SimClock {
   /** Simulated epoch ms, never later than the wall clock. */
   now(): number {
     const wall = this.wall()
-    return Math.min(this.unclamped(wall), wall)
+    return Math.min(this.startedAt === null ? this.simStart : this.unclamped(wall), wall)
   }
 
   /** True once the run outlived its planned horizon and simulated time is held at the wall clock. */
   clamped(): boolean {
     const wall = this.wall()
-    return this.unclamped(wall) > wall
+    return this.startedAt !== null && this.unclamped(wall) > wall
   }
 
   /** Wall ms at which simulated time reaches `simMs` (the clamp aside). */

@@ -17,6 +17,8 @@ export interface SimConfig {
   qos: 0 | 1
   devicesFile: string | undefined
   provision: boolean
+  /** also cancel open shipments of the devices that the simulator did not create */
+  cancelOpen: boolean
   /** set when no credentials were given and the local embedded ReTrack's demo admin was used */
   localDemo?: { email: string, passwordFile: string }
   email: string | undefined
@@ -120,7 +122,7 @@ function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
   }
   const config: SimConfig = {
     url: str('url')!, api: str('api')!.replace(/\/+$/, ''), tenant: str('tenant'), qos,
-    devicesFile: str('devices-file'), provision: bool('provision'), email: str('email'),
+    devicesFile: str('devices-file'), provision: bool('provision'), cancelOpen: bool('cancel-open'), email: str('email'),
     password: str('password') ?? env['RETRACK_SIM_PASSWORD'],
     devices: num('devices', 1, 100_000, true),
     interval: need('interval', 0.1, 86_400), speedup: need('speedup', 1, 100_000),
@@ -139,7 +141,7 @@ function buildConfig(raw: Raw, env: NodeJS.ProcessEnv): SimConfig {
   config.devices ??= config.provision ? 10 : undefined
   if (config.provision && (!config.email || !config.password)) throw new ConfigError('--provision needs --email and --password (or RETRACK_SIM_PASSWORD)')
   if (!config.provision && !config.devicesFile) throw new ConfigError('give credentials: --devices-file devices.json, or --provision --email … --password … (with no credentials the simulator uses the demo admin of a local embedded ReTrack, found in data/initial-admin-password)')
-  if (!config.provision && !config.tenant) throw new ConfigError('--tenant is required with --devices-file')
+  // --tenant may also come from the devices file or the login: preflight checks that once the file is read
   if (!/^(mqtts?|wss?):\/\//.test(config.url)) throw new ConfigError(`--url must be a mqtt://, mqtts://, ws:// or wss:// URL, not "${config.url}"`)
   const urlBad = urlProblem(config.url)
   if (urlBad) throw new ConfigError(`--url "${config.url}": ${urlBad}`)

@@ -1,4 +1,5 @@
-// The devices file: a JSON list of {deviceId, secret[, vehicleId, name, simulatedUntil]}. Written by
+// The devices file: a JSON list of {deviceId, secret[, vehicleId, name, tenant, simulatedUntil,
+// lastPosition]}. Written by
 // --provision so a run can be repeated without provisioning again; read by --devices-file. Writing
 // it (backups, mode 0600, the simulated end of a run) is devices-file.ts.
 import { readFileSync } from 'node:fs'
@@ -13,6 +14,10 @@ export interface DeviceCredential {
    * before a device's last fix as late, so the next run starts its simulated clock after it.
    */
   simulatedUntil?: number
+  /** the tenant the device belongs to (written by --provision): --tenant is not needed with the file */
+  tenant?: string
+  /** where the vehicle was when that run ended (true position): the next run's truck starts there */
+  lastPosition?: { lat: number, lon: number }
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/
@@ -36,11 +41,19 @@ export function parseDevicesFile(text: string, source = 'devices file'): DeviceC
     if (until !== undefined && (typeof until !== 'number' || !Number.isFinite(until) || until < 0)) {
       throw new Error(`${source}[${i}]: simulatedUntil must be epoch milliseconds, not ${JSON.stringify(until)}`)
     }
+    const tenant = e['tenant']
+    if (tenant !== undefined && (typeof tenant !== 'string' || !/^[^/+#\s]+$/.test(tenant))) throw new Error(`${source}[${i}]: tenant must be a tenant slug, not ${JSON.stringify(tenant)}`)
+    const at = e['lastPosition'] as { lat?: unknown, lon?: unknown } | undefined
+    const position = at !== undefined && typeof at?.lat === 'number' && typeof at.lon === 'number' && Math.abs(at.lat) <= 90 && Math.abs(at.lon) <= 180
+      ? { lat: at.lat, lon: at.lon } : undefined
+    if (at !== undefined && !position) throw new Error(`${source}[${i}]: lastPosition must be {lat, lon} in degrees, not ${JSON.stringify(at)}`)
     return {
       deviceId: e['deviceId'], secret: e['secret'],
       ...(typeof e['vehicleId'] === 'string' ? { vehicleId: e['vehicleId'] } : {}),
       ...(typeof e['name'] === 'string' ? { name: e['name'] } : {}),
+      ...(typeof tenant === 'string' ? { tenant } : {}),
       ...(typeof until === 'number' ? { simulatedUntil: until } : {}),
+      ...(position ? { lastPosition: position } : {}),
     }
   })
 }

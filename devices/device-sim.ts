@@ -90,7 +90,14 @@ export class DeviceSim {
 
   private fix(ts: number, port: DevicePort) {
     const { faults, rng } = this.options
-    this.upcoming.push(...this.trips.advanceTo(ts))
+    // the first reading: the truck is there from now on (its trips never start before it)
+    this.trips.begin(ts)
+    const first = this.summary.firstTs ?? ts
+    for (const event of this.trips.advanceTo(ts)) {
+      // never stamped before the device's first reading: a timeline starting there would miss it
+      if (Number(event.ts) < first) event.ts = first
+      this.upcoming.push(event)
+    }
     const { reading, jumped } = buildReading(this.trips.state(), ts, this.seq++, this.options.sensors, faults, rng)
     this.summary.generated(reading, jumped, this.trips.distanceDrivenM)
     const finished = this.trips.finishedAt

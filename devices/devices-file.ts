@@ -5,6 +5,7 @@
 // exist in ReTrack and their secrets cannot be read back from the API.
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { deviceEntries, type DeviceCredential } from './credentials.js'
+import { round7 } from './geo.js'
 
 const OWNER_ONLY = 0o600
 
@@ -76,21 +77,32 @@ export class ProvisionedDevicesFile {
   }
 }
 
+/** Where one device's run ended: simulated time, and the vehicle's true position then. */
+export interface RunEnd { until: number, position?: { lat: number, lon: number } | undefined }
+
 /**
- * Records in the devices file the simulated time each device's run ended at (the later of the one
- * already there and the new one). Everything else in the file is kept, `{devices: [...]}` wrapper
- * included.
+ * Records in the devices file where each device's run ended: `simulatedUntil` (the later of the one
+ * already there and the new one), `lastPosition` (with the later end), and `tenant` for entries
+ * that have none. Everything else in the file is kept, `{devices: [...]}` wrapper included. Returns
+ * how many of the given devices were found in the file (0: the file now holds other devices, e.g.
+ * replaced by another run: nothing was recorded).
  */
-export function recordSimulatedUntil(file: string, until: ReadonlyMap<string, number>) {
+export function recordRunEnd(file: string, ends: ReadonlyMap<string, RunEnd>, tenant?: string): number {
   const json: unknown = JSON.parse(readFileSync(file, 'utf8'))
   const entries = deviceEntries(json)
   if (!entries) throw new Error(`${file}: expected a JSON list of {deviceId, secret}`)
+  let found = 0
   for (const entry of entries) {
     const e = entry as Record<string, unknown>
-    const end = typeof e['deviceId'] === 'string' ? until.get(e['deviceId']) : undefined
+    const end = typeof e['deviceId'] === 'string' ? ends.get(e['deviceId']) : undefined
     if (end === undefined) continue
+    found++
     const before = typeof e['simulatedUntil'] === 'number' ? e['simulatedUntil'] : Number.NEGATIVE_INFINITY
-    e['simulatedUntil'] = Math.max(before, Math.round(end))
+    const until = Math.round(end.until)
+    if (until >= before && end.position) e['lastPosition'] = { lat: round7(end.position.lat), lon: round7(end.position.lon) }
+    e['simulatedUntil'] = Math.max(before, until)
+    if (tenant !== undefined && e['tenant'] === undefined) e['tenant'] = tenant
   }
-  writeSecretJson(file, json)
+  if (found > 0) writeSecretJson(file, json)
+  return found
 }

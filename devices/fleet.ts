@@ -1,6 +1,9 @@
 // The fleet: one scheduler tick walks every device (connect bookkeeping, then due fixes under the
 // global rate limit, round-robin so a saturated limit is shared fairly), prints progress, and ends
-// the run when every device is finished or the wall-clock duration is over.
+// the run when every device is finished or the wall-clock duration is over. The run begins with the
+// connection phase: simulated time stands still (clock.ts) until every device's first connection
+// attempt has settled (or CONNECT_PHASE_MAX_MS passed), so the ramp uses up no simulated time and
+// --duration counts from when readings can flow.
 import type { SimClock } from './clock.js'
 import type { DeviceSim } from './device-sim.js'
 import { backoffMs, type ConnectGate } from './net/connect-gate.js'
@@ -12,6 +15,9 @@ import { Progress, type FleetCounters } from './stats.js'
 /** Most wall time one tick spends producing fixes; the rest of the tick interval is left for I/O. */
 const TICK_BUDGET_MS = 50
 
+/** Longest the clock waits for the fleet's first connection attempts; later devices join a running clock. */
+export const CONNECT_PHASE_MAX_MS = 60_000
+
 export interface FleetMember { sim: DeviceSim, link: DeviceLink, seen: boolean }
 
 export interface FleetOptions {
@@ -21,8 +27,9 @@ export interface FleetOptions {
   rng: Rng
   tickMs?: number
   progressS: number
-  /** wall ms at which the run ends anyway */
-  deadline?: number | undefined
+  /** wall ms the run lasts once simulated time started (--duration) */
+  durationMs?: number | undefined
+  connectPhaseMaxMs?: number
   log: (line: string) => void
 }
 
@@ -37,6 +44,12 @@ export class Fleet {
   /** the first message of each kind of connection problem, in the order they happened */
   readonly problems: string[] = []
   private finish: (() => void) | undefined
+  /** members whose first connection attempt has settled (connected, refused or failed) */
+  private readonly attempted = new Set<FleetMember>()
+  /** wall ms the run ends at anyway: set when simulated time starts */
+  private deadline: number | undefined
+  /** wall ms the run (its connection phase) began */
+  startedAt = Date.now()
   allConnectedAt: number | null = null
   /** connections open when the run ended, before shutdown closed them */
   connectedAtEnd = 0
@@ -50,6 +63,7 @@ export class Fleet {
 
   /** Runs until every device is finished, the deadline passes, or stop() is called. */
   run(): Promise<void> {
+    this.startedAt = Date.now()
     const done = new Promise<void>((resolve) => { this.finish = resolve })
     this.ticker.start()
     this.tick()
@@ -78,12 +92,26 @@ export class Fleet {
     }
     gate.pump((m) => this.connect(m))
     if (counters.connected === this.members.length && this.allConnectedAt === null) this.allConnectedAt = Date.now()
-    this.stepDevices(simNow)
+    if (!clock.started) this.startClockWhenConnected()
+    if (clock.started) this.stepDevices(simNow)
     if (this.options.progressS > 0 && Date.now() - this.lastProgress >= this.options.progressS * 1000) {
       this.lastProgress = Date.now()
       this.options.log(this.progressLine(simNow))
     }
-    if (allFinished || (this.options.deadline !== undefined && Date.now() >= this.options.deadline)) this.stop()
+    if (allFinished || (this.deadline !== undefined && Date.now() >= this.deadline)) this.stop()
+  }
+
+  /** Starts simulated time once every device has tried to connect, or the phase's limit is reached. */
+  private startClockWhenConnected() {
+    const now = Date.now()
+    const limit = this.options.connectPhaseMaxMs ?? CONNECT_PHASE_MAX_MS
+    if (this.attempted.size < this.members.length && now - this.startedAt < limit) return
+    const { clock, counters } = this.options
+    clock.start(now)
+    if (this.options.durationMs !== undefined) this.deadline = now + this.options.durationMs
+    const late = this.members.length - counters.connected
+    this.options.log(`connected ${counters.connected}/${this.members.length} after ${((now - this.startedAt) / 1000).toFixed(1)} s: ` +
+      `simulated time starts at ${new Date(clock.simStart).toISOString()}${late > 0 ? ` (the other ${late} start driving when they connect)` : ''}`)
   }
 
   /**
@@ -110,6 +138,7 @@ export class Fleet {
     m.link.attempts++
     m.link.connect((outcome, problem) => {
       gate.settle()
+      this.attempted.add(m)
       if (outcome === 'online') {
         counters.connects++
         counters.peakConnected = Math.max(counters.peakConnected, counters.connected)

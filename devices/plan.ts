@@ -29,6 +29,8 @@ export interface TripPlan {
   plannedStart: number
   plannedEnd: number
   stops: PlannedStop[]
+  /** false for a trip driven without a shipment: with --duration, one that would not end in time */
+  shipped: boolean
 }
 
 /** Planned duration of one trip, ms (nominal speed plus planned dwell). */
@@ -51,12 +53,12 @@ export function planTrip(index: number, route: Route, startAt: number, params: M
       ...(s.radiusM !== undefined ? { radiusM: s.radiusM } : {}), plannedArrival, plannedDeparture: Math.round(t),
     }
   })
-  return { index, route, plannedStart: startAt, plannedEnd: Math.round(t), stops }
+  return { index, route, plannedStart: startAt, plannedEnd: Math.round(t), stops, shipped: true }
 }
 
 const reversed = new WeakMap<Route, Route>()
 
-/** Trip k drives the route forward when k is even and back when it is odd (the return leg). */
+/** Leg k drives the route forward when k is even and back when it is odd (the return leg). */
 export function routeForTrip(route: Route, k: number): Route {
   if (k % 2 === 0) return route
   let back = reversed.get(route)
@@ -64,11 +66,16 @@ export function routeForTrip(route: Route, k: number): Route {
   return back
 }
 
-export function planTrips(route: Route, count: number, firstStart: number, params: MotionParams): TripPlan[] {
+/**
+ * `count` trips back and forth, the first leaving at `firstStart`. `firstLeg` 1 starts with the
+ * return leg (a truck that ended its last run at the route's far end). The first `shipped` trips
+ * get shipments; the rest are driven without one.
+ */
+export function planTrips(route: Route, count: number, firstStart: number, params: MotionParams, options: { firstLeg?: 0 | 1, shipped?: number } = {}): TripPlan[] {
   const trips: TripPlan[] = []
   let start = firstStart
   for (let k = 0; k < count; k++) {
-    const trip = planTrip(k, routeForTrip(route, k), start, params)
+    const trip = { ...planTrip(k, routeForTrip(route, k + (options.firstLeg ?? 0)), start, params), shipped: k < (options.shipped ?? count) }
     trips.push(trip)
     start = trip.plannedEnd + LAYOVER_MS
   }
@@ -77,12 +84,12 @@ export function planTrips(route: Route, count: number, firstStart: number, param
 
 /**
  * How many whole planned trips (with the layovers between them) fit into `horizonMs` after
- * `offsetMs`: at least one, so every vehicle drives; a trip that would not end in time is not
- * planned (it would get a shipment that cannot be delivered within the run).
+ * `offsetMs`, possibly none. Only these get shipments: a trip that would not end in time would get
+ * one that cannot be delivered within the run.
  */
 export function tripsThatFit(route: Route, horizonMs: number, offsetMs: number, params: MotionParams): number {
   const trip = tripDurationMs(route, params)
   // n trips take n × trip + (n − 1) × layover
   const fit = Math.floor((horizonMs - offsetMs + LAYOVER_MS) / (trip + LAYOVER_MS))
-  return Math.min(1000, Math.max(1, fit))
+  return Math.min(1000, Math.max(0, fit))
 }

@@ -51,5 +51,26 @@ export function preflight(c: SimConfig): DeviceCredential[] | undefined {
     throw new ConfigError(`--devices-file: ${(err as Error).message}`)
   }
   if (all.length === 0) throw new ConfigError(`--devices-file ${c.devicesFile}: no devices in it`)
-  return c.devices !== undefined ? all.slice(0, c.devices) : all
+  const credentials = c.devices !== undefined ? all.slice(0, c.devices) : all
+  checkTenant(c, credentials)
+  return credentials
+}
+
+/** The tenant the devices file says its devices belong to (written by --provision), if it says one. */
+export function tenantOfFile(credentials: readonly DeviceCredential[] | undefined): string | undefined {
+  return credentials?.find((d) => d.tenant !== undefined)?.tenant
+}
+
+/** One tenant per run (it is every device's MQTT username): from --tenant, the file, or the login. */
+function checkTenant(c: SimConfig, credentials: readonly DeviceCredential[]) {
+  const tenants = [...new Set(credentials.flatMap((d) => d.tenant !== undefined ? [d.tenant] : []))]
+  if (c.tenant !== undefined) {
+    const other = tenants.find((t) => t !== c.tenant)
+    if (other !== undefined) throw new ConfigError(`--tenant ${c.tenant}: the devices file ${c.devicesFile} says its devices belong to tenant ${other}`)
+    return
+  }
+  if (tenants.length > 1) throw new ConfigError(`--devices-file ${c.devicesFile}: its devices belong to several tenants (${tenants.join(', ')}); one run drives one tenant: give --tenant and --devices`)
+  if (tenants.length === 0 && !c.email) {
+    throw new ConfigError(`--tenant is required with --devices-file ${c.devicesFile}: the file does not say which tenant its devices belong to (files written by --provision do)`)
+  }
 }

@@ -1,13 +1,16 @@
-// The REST client the simulator needs, in one file: log in, create vehicles, devices and shipments.
-// Contract: POST /api/v1/auth/login → {accessToken}; POST /api/v1/vehicles → {id};
-// POST /api/v1/devices → {device:{id}, secret, mqtt:{…}}; POST /api/v1/shipments → {id}.
+// The REST client the simulator needs, in one file: log in, create vehicles, devices and shipments,
+// find and cancel open shipments, read a device's state. Contract (docs/api.md):
+// POST /api/v1/auth/login → {accessToken}; POST /api/v1/vehicles → {id};
+// POST /api/v1/devices → {device:{id}, secret, mqtt:{…}}; POST /api/v1/shipments → {id};
+// GET /api/v1/shipments?status=…&deviceId=… | vehicleId=… → {items, total}; POST /api/v1/shipments/{id}/cancel {reason};
+// GET /api/v1/devices/{id}/state → {lastFix: {ts, lat, lon, …} | null, lastDrop}.
 import type { DeviceCredential } from './credentials.js'
 import type { PlannedStop } from './plan.js'
 
 /** The API answered with an error status. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly url: string, readonly body: string) {
-    super(`POST ${url}: HTTP ${status} ${body.slice(0, 300)}`)
+  constructor(readonly status: number, readonly url: string, readonly body: string, method = 'POST') {
+    super(`${method} ${url}: HTTP ${status} ${body.slice(0, 300)}`)
   }
 }
 
@@ -20,8 +23,8 @@ function reasonOf(err: unknown): string {
 
 /** The API could not be reached at all (nothing listening, unknown host, connection reset…). */
 export class ApiUnreachableError extends Error {
-  constructor(readonly url: string, cause: unknown) {
-    super(`POST ${url} failed: ${reasonOf(cause)} (is ReTrack running there? see --api)`)
+  constructor(readonly url: string, cause: unknown, method = 'POST') {
+    super(`${method} ${url} failed: ${reasonOf(cause)} (is ReTrack running there? see --api)`)
   }
 }
 
@@ -35,6 +38,15 @@ export interface ShipmentRequest {
   tempMinC?: number
   tempMaxC?: number
 }
+
+/** Shipment statuses ReTrack still routes a device's readings to (src/db/asset-context.ts: ACTIVE). */
+export const OPEN_STATUSES = ['assigned', 'in_transit', 'at_stop', 'exception'] as const
+
+export interface ShipmentSummary { id: string, reference: string, status: string, deviceId: string | null, vehicleId: string | null }
+
+/** A device's last accepted fix as GET /devices/{id}/state shows it (null before the first). */
+export interface LastFix { ts: number, lat: number, lon: number }
+export interface DeviceServerState { lastFix: LastFix | null, lastDrop: { reason: string, ts: string } | null }
 
 export class ApiClient {
   private token: string | undefined
@@ -62,8 +74,42 @@ export class ApiClient {
     return (await this.post<{ id: string }>('/api/v1/shipments', body)).id
   }
 
-  private async post<T>(path: string, body: unknown, auth = true): Promise<T> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
+  /** Every open shipment naming this device or this vehicle (all pages). */
+  async openShipments(filter: { deviceId: string } | { vehicleId: string }): Promise<ShipmentSummary[]> {
+    const [key, value] = Object.entries(filter)[0] as [string, string]
+    const out: ShipmentSummary[] = []
+    for (let offset = 0; ; ) {
+      const query = new URLSearchParams([...OPEN_STATUSES.map((s): [string, string] => ['status', s]), [key, value], ['limit', '500'], ['offset', String(offset)]])
+      const page = await this.get<{ items: ShipmentSummary[], total: number }>(`/api/v1/shipments?${query.toString()}`)
+      out.push(...page.items)
+      offset += page.items.length
+      if (page.items.length === 0 || offset >= page.total) return out
+    }
+  }
+
+  async cancelShipment(id: string, reason: string): Promise<void> {
+    await this.post(`/api/v1/shipments/${encodeURIComponent(id)}/cancel`, { reason })
+  }
+
+  /** The processing core's state of a device: its last accepted fix (epoch ms) and why it last dropped one. */
+  async deviceState(deviceId: string): Promise<DeviceServerState> {
+    const res = await this.get<{ lastFix: { ts: string, lat: number, lon: number } | null, lastDrop: { reason: string, ts: string } | null }>(
+      `/api/v1/devices/${encodeURIComponent(deviceId)}/state`)
+    const fix = res.lastFix
+    return { lastFix: fix ? { ts: Date.parse(fix.ts), lat: fix.lat, lon: fix.lon } : null, lastDrop: res.lastDrop ?? null }
+  }
+
+  private post<T>(path: string, body: unknown, auth = true): Promise<T> {
+    return this.request<T>('POST', path, body, auth)
+  }
+
+  private get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path, undefined, true)
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body: unknown, auth: boolean): Promise<T> {
+    const headers: Record<string, string> = {}
+    if (body !== undefined) headers['content-type'] = 'application/json'
     if (auth) {
       if (!this.token) throw new Error('not logged in')
       headers['authorization'] = `Bearer ${this.token}`
@@ -72,12 +118,12 @@ export class ApiClient {
     let res: Response
     let text: string
     try {
-      res = await this.fetchImpl(url, { method: 'POST', headers, body: JSON.stringify(body) })
+      res = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
       text = await res.text()
     } catch (err) {
-      throw new ApiUnreachableError(url, err)
+      throw new ApiUnreachableError(url, err, method)
     }
-    if (!res.ok) throw new ApiError(res.status, url, text)
+    if (!res.ok) throw new ApiError(res.status, url, text, method)
     return JSON.parse(text) as T
   }
 }

@@ -35,6 +35,11 @@ export interface Summary {
   rssMB: { end: number, peak: number }
   simulated: { start: string, end: string, clamped: boolean }
   seed: number
+  /**
+   * With a login: the devices that sent readings whose last fix in ReTrack did not move during the
+   * run (ReTrack dropped what they sent), one line each; null without a login (not checked).
+   */
+  notAdvancedOnServer: string[] | null
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10
@@ -67,6 +72,7 @@ export function summarize(input: {
   counters: FleetCounters, devices: number, everConnected: number, connectedAtEnd: number, wallMs: number, allConnectedAfterMs: number | null,
   unsent: Summary['unsent'], connectionProblems: string[],
   cpu: NodeJS.CpuUsage, peakRss: number, simStart: number, simEnd: number, clamped: boolean, seed: number,
+  notAdvancedOnServer: string[] | null,
 }): Summary {
   const c = input.counters
   const wallSeconds = input.wallMs / 1000
@@ -81,6 +87,7 @@ export function summarize(input: {
     rssMB: { end: mb(process.memoryUsage.rss()), peak: mb(Math.max(input.peakRss, process.memoryUsage.rss())) },
     simulated: { start: new Date(input.simStart).toISOString(), end: new Date(input.simEnd).toISOString(), clamped: input.clamped },
     seed: input.seed,
+    notAdvancedOnServer: input.notAdvancedOnServer,
   }
 }
 
@@ -91,5 +98,8 @@ export function summaryText(s: Summary): string {
     `never sent (still buffered when the run ended): ${s.unsent.readings} readings, ${s.unsent.events} events`,
     `cpu ${s.cpuSeconds.user} s user + ${s.cpuSeconds.system} s system, rss ${s.rssMB.end} MB (peak ${s.rssMB.peak} MB)`,
     `simulated ${s.simulated.start} → ${s.simulated.end}${s.simulated.clamped ? ' (clamped at the wall clock)' : ''}, seed ${s.seed}`,
+    ...(s.notAdvancedOnServer === null ? [] : [s.notAdvancedOnServer.length === 0
+      ? 'ReTrack\'s last fix advanced for every device that sent readings'
+      : `WARNING: ReTrack's last fix did not advance for ${s.notAdvancedOnServer.length} device(s) that sent readings (see above)`]),
   ].join('\n')
 }

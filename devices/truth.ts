@@ -23,6 +23,7 @@ export function truthDocument(input: {
       deviceId: plan.credential.deviceId,
       ...(plan.credential.vehicleId ? { vehicleId: plan.credential.vehicleId } : {}),
       route: plan.route.name,
+      ...(plan.positioning ? { startedFrom: { ...plan.positioning.from, plannedStart: plan.positioning.plannedStart } } : {}),
       trips: sim.trips.truth(),
       fixes: { ...sim.summary, bufferOverflow: sim.bufferOverflow, unsent: sim.unsent.readings },
       ...(excursions.length > 0 ? { temperatureExcursions: excursions.map((e) => ({ start: Math.round(e.start), end: Math.round(e.end), peakC: Math.round(e.peakC * 10) / 10 })) } : {}),

@@ -39,7 +39,13 @@ export class VehicleMotion {
   private heading: number
   private readonly target: SpeedTarget
 
-  constructor(readonly route: Route, readonly startAt: number, private readonly params: MotionParams, private readonly rng: Rng) {
+  /**
+   * The vehicle stands at the start of the route until `startAt` (at the first stop, when that lies
+   * at the start). `holdUntil`: it does not leave the first stop before this time plus the stop's
+   * dwell, e.g. a truck that reached its depot before its planned departure.
+   */
+  constructor(readonly route: Route, readonly startAt: number, private readonly params: MotionParams, private readonly rng: Rng,
+    private readonly holdUntil = Number.NEGATIVE_INFINITY) {
     this.now = Number.NEGATIVE_INFINITY
     this.visitTimes = route.stops.map(() => ({ arrivedAt: null, departedAt: null }))
     this.target = new SpeedTarget(cruiseFor(params, route.maxSpeedKmh), params, rng)
@@ -127,10 +133,11 @@ export class VehicleMotion {
     if (!stop || d < stop.distanceM) return false
     this.visitTimes[this.nextStop]!.arrivedAt = t
     this.pending.push({ kind: 'arrived', stop: this.nextStop, t })
-    if (stop.plannedDwellS > 0) {
+    const from = this.nextStop === 0 ? Math.max(t, this.holdUntil) : t
+    if (stop.plannedDwellS > 0 || from > t) {
       const jitter = this.params.dwellJitter
-      const departAt = t + stop.plannedDwellS * uniform(this.rng, 1 - jitter, 1 + jitter) * 1000
-      this.piece = { t0: t, t1: departAt, d0: stop.distanceM, v0: 0, a: 0, d1: stop.distanceM, v1: 0, kind: 'dwelling' }
+      const dwellMs = stop.plannedDwellS > 0 ? stop.plannedDwellS * uniform(this.rng, 1 - jitter, 1 + jitter) * 1000 : 0
+      this.piece = { t0: t, t1: from + dwellMs, d0: stop.distanceM, v0: 0, a: 0, d1: stop.distanceM, v1: 0, kind: 'dwelling' }
       return true
     }
     // a drive-through stop: record it and carry on at the same speed

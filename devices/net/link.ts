@@ -33,6 +33,21 @@ function noConnack(url: string): LinkProblem {
   }
 }
 
+/**
+ * The peer answered with bytes that are no MQTT (mqtt.js's packet parser failed, or the first
+ * packet was not a CONNACK): typically --url mqtt://… pointing at an HTTP port, whose
+ * "HTTP/1.1 400" mqtt.js reads as e.g. "Invalid header flag bits, must be 0x0 for puback packet".
+ */
+function notMqtt(url: string, detail: string): LinkProblem {
+  const mqttUrl = /^mqtts?:/.test(url)
+  return {
+    kind: 'not-mqtt',
+    message: `the server at ${url} did not speak MQTT (${detail})` + (mqttUrl
+      ? ': is that an HTTP port? ReTrack\'s MQTT listener is on its MQTT_PORT (default 1884: --url mqtt://<host>:1884); on its HTTP port MQTT is over WebSocket: --url ws://<host>:<HTTP port>/mqtt'
+      : ''),
+  }
+}
+
 export class DeviceLink implements DevicePort {
   state: LinkState = 'idle'
   attempts = 0
@@ -74,6 +89,12 @@ export class DeviceLink implements DevicePort {
       will: { topic: this.topic('status'), payload: WILL, qos: 1, retain: false },
     })
     this.client = client
+    client.on('packetreceive', (packet) => {
+      if (outcome === undefined && packet.cmd !== 'connack' && ioError === undefined) {
+        this.counters.errors++
+        ioError = notMqtt(url, `its first packet was a ${packet.cmd}, not a CONNACK`)
+      }
+    })
     client.on('connect', () => {
       this.state = 'online'
       this.attempts = 0
@@ -85,6 +106,10 @@ export class DeviceLink implements DevicePort {
       if (typeof err.code === 'number' && outcome === undefined && refusal === undefined) {
         this.counters.refused++
         refusal = { kind: `refused: ${err.message}`, message: err.message }
+      } else if (err.code === undefined && outcome === undefined && !/timeout/i.test(err.message)) {
+        // no code: mqtt.js's own packet parser failed on what the peer sent
+        this.counters.errors++
+        ioError ??= notMqtt(url, err.message)
       } else {
         this.counters.errors++
         ioError ??= { kind: typeof err.code === 'string' ? err.code : err.message, message: err.message }
@@ -99,8 +124,12 @@ export class DeviceLink implements DevicePort {
       // the client, otherwise their callbacks never run and the readings would vanish. Ending it
       // now reports them failed, so they are counted and go back into the device's buffer.
       client.end(true)
-      if (outcome === undefined) settle(refusal !== undefined ? 'refused' : 'failed')
-      else if (wasOnline) lost(ioError ?? CLOSED_BY_PEER)
+      if (outcome === undefined) {
+        // closed before the CONNACK with no error at all (e.g. a WebSocket upgrade answered 404): an
+        // error all the same, counted like one (noConnack says why)
+        if (refusal === undefined && ioError === undefined) this.counters.errors++
+        settle(refusal !== undefined ? 'refused' : 'failed')
+      } else if (wasOnline) lost(ioError ?? CLOSED_BY_PEER)
     })
   }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../../devices/config.js'
 import { parseDevicesFile } from '../../../devices/credentials.js'
+import { haversineM } from '../../../devices/geo.js'
 import { runSimulation } from '../../../devices/run.js'
 import { postgresAvailable, provision, startNode, type Provisioned, type TestNode } from '../../helpers/server.js'
 
@@ -32,8 +33,13 @@ describe('simulator run repeated with the same devices file', () => {
     const { rows } = await node.server.db.pool.query<{ ts: Date }>('select max(ts) ts from positions where device_id = $1', [deviceId])
     return rows[0]!.ts.getTime()
   }
+  const jumps = async () => {
+    const text = await node.server.metrics.registry.getSingleMetricAsString('retrack_readings_dropped_total')
+    return Number(/reason="impossible_jump"[^}]*} (\d+)/.exec(text)?.[1] ?? 0)
+  }
+  // 6 s at 600×: an hour, past the pickup's 40 min dwell: the trucks end the first run on the road
   const run = (logs: string[]) => runSimulation(parseConfig(['--url', node.mqttUrl, '--tenant', 'acme', '--devices-file', file,
-    '--routes', 'de-berlin-city-deliveries', '--speedup', '600', '--interval', '5', '--duration', '3', '--rate', '0', '--progress', '0', '--seed', '4'], {}),
+    '--routes', 'de-berlin-city-deliveries', '--speedup', '600', '--interval', '5', '--duration', '6', '--stagger', '0', '--rate', '0', '--progress', '0', '--seed', '4'], {}),
   { log: (l) => logs.push(l) })
 
   it('starts the second run after the first one ended, so the node takes its readings', async () => {
@@ -58,6 +64,16 @@ describe('simulator run repeated with the same devices file', () => {
     expect(Date.parse(second.summary.simulated.start)).toBeGreaterThan(firstEnd)
     expect(logs.some((l) => l.startsWith('these devices ran before, up to '))).toBe(true)
     for (const d of second.truth.devices) expect(d.fixes.firstTs!).toBeGreaterThan(firstEnd)
+    // each truck went on from where the first run left it (recorded in the file), on the road, not
+    // from its first stop: no impossible jump
+    expect(await jumps()).toBe(0)
+    for (const d of recorded) {
+      const stop0 = second.truth.devices.find((x) => x.deviceId === d.deviceId)!.trips[0]!.stops[0]!
+      expect(haversineM(d.lastPosition!.lat, d.lastPosition!.lon, stop0.lat, stop0.lon)).toBeGreaterThan(1000)
+      const [resumed] = (await node.server.db.pool.query<{ lat: number, lon: number }>(
+        'select lat, lon from positions where device_id = $1 and ts > $2 order by ts limit 1', [d.deviceId, new Date(firstEnd)])).rows
+      expect(haversineM(resumed!.lat, resumed!.lon, d.lastPosition!.lat, d.lastPosition!.lon)).toBeLessThan(100)
+    }
     expect(await lastFix(acme.devices[0]!.id)).toBe(second.truth.devices.find((d) => d.deviceId === acme.devices[0]!.id)!.fixes.lastTs)
   }, 60_000)
 })

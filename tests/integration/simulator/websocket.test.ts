@@ -38,5 +38,20 @@ describe('simulator over WebSocket', () => {
     expect(reports).toHaveLength(1)
     expect(reports[0]).toMatch(/^device \S+: connection closed before a CONNACK \(ReTrack serves MQTT over WebSocket at the \/mqtt path: e\.g\. --url ws:\/\/localhost:8080\/mqtt\); retrying with backoff$/)
     expect(summary.connectionProblems).toHaveLength(1)
+    // every failed attempt is counted, though mqtt.js reported no error for any of them
+    expect(summary.errors).toBeGreaterThanOrEqual(2)
+  }, 20_000)
+
+  it('mqtt:// at the HTTP port: says the server did not speak MQTT and where the MQTT listener is', async () => {
+    const logs: string[] = []
+    const { summary } = await run(`mqtt://127.0.0.1:${node.server.httpPort}`, logs)
+    expect(summary.everConnected).toBe(0)
+    expect(summary.errors).toBeGreaterThanOrEqual(2)
+    const reports = logs.filter((l) => l.includes('did not speak MQTT'))
+    expect(reports).toHaveLength(1)
+    expect(reports[0]).toMatch(new RegExp(`^device \\S+: the server at mqtt://127\\.0\\.0\\.1:${node.server.httpPort} did not speak MQTT \\(.+\\): ` +
+      'is that an HTTP port\\? ReTrack\'s MQTT listener is on its MQTT_PORT \\(default 1884: --url mqtt://<host>:1884\\); ' +
+      'on its HTTP port MQTT is over WebSocket: --url ws://<host>:<HTTP port>/mqtt; retrying with backoff$'))
+    expect(logs.some((l) => l.includes('Invalid header flag bits') && !l.includes('did not speak MQTT'))).toBe(false)
   }, 20_000)
 })

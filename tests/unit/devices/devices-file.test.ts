@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseDevicesFile, readDevicesFile } from '../../../devices/credentials.js'
-import { keepExisting, ProvisionedDevicesFile, recordSimulatedUntil, writeSecretJson } from '../../../devices/devices-file.js'
+import { keepExisting, ProvisionedDevicesFile, recordRunEnd, writeSecretJson } from '../../../devices/devices-file.js'
 import { manualClock } from './helpers.js'
 
 const dir = () => mkdtempSync(join(tmpdir(), 'sim-devices-file-'))
@@ -65,15 +65,31 @@ describe('devices file', () => {
     expect(readdirSync(d).sort()).toEqual(['sim-devices.json', 'sim-devices.json.bak'])
   })
 
-  it('records where a run ended per device, keeping the later time and the rest of the file', () => {
+  it('records where a run ended per device, keeping the later time and the rest of the file, and the tenant', () => {
     const file = join(dir(), 'devices.json')
     writeFileSync(file, JSON.stringify({ note: 'fleet A', devices: [{ ...device(1), simulatedUntil: 5000 }, device(2), device(3)] }), { mode: 0o644 })
     chmodSync(file, 0o644)
-    recordSimulatedUntil(file, new Map([['dev-1', 4000.4], ['dev-2', 7000.6]]))
+    const found = recordRunEnd(file, new Map([
+      ['dev-1', { until: 4000.4, position: { lat: 1, lon: 2 } }], ['dev-2', { until: 7000.6, position: { lat: 52.123456789, lon: 13.5 } }], ['dev-9', { until: 1 }],
+    ]), 'acme')
+    expect(found).toBe(2)
     const json = JSON.parse(readFileSync(file, 'utf8')) as { note: string }
     expect(json.note).toBe('fleet A')
-    expect(readDevicesFile(file)).toEqual([{ ...device(1), simulatedUntil: 5000 }, { ...device(2), simulatedUntil: 7001 }, device(3)])
+    expect(readDevicesFile(file)).toEqual([
+      // an older end changes neither the time nor the position
+      { ...device(1), simulatedUntil: 5000, tenant: 'acme' },
+      { ...device(2), simulatedUntil: 7001, tenant: 'acme', lastPosition: { lat: 52.1234568, lon: 13.5 } },
+      device(3),
+    ])
     expect(mode(file)).toBe(0o600)
+  })
+
+  it('says when none of the run\'s devices are in the file any more, and leaves it alone', () => {
+    const file = join(dir(), 'devices.json')
+    writeFileSync(file, JSON.stringify([device(1)]))
+    const before = readFileSync(file, 'utf8')
+    expect(recordRunEnd(file, new Map([['dev-7', { until: 9000 }]]), 'acme')).toBe(0)
+    expect(readFileSync(file, 'utf8')).toBe(before)
   })
 
   it('reads simulatedUntil and refuses one that is not epoch milliseconds', () => {

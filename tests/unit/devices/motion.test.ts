@@ -127,15 +127,78 @@ describe('vehicle motion', () => {
     expect(stoppingCap(remaining, 1, 2)).toBeCloseTo(cap, 9)
   })
 
-  it('chains trips: the return leg leaves at its planned time or when the first ends, whichever is later', () => {
+  it('chains trips: the truck stays at the stop the trips share and the return leg leaves after its planned start and dwell', () => {
     const trips = planTrips(route, 2, T0, params())
     expect(trips[1]!.route.stops[0]!.type).toBe('pickup')
     expect(trips[1]!.route.stops.at(-1)!.type).toBe('delivery')
     const runner = new TripRunner(trips, params(), mulberry32(9))
-    for (let t = T0; runner.finishedAt === null && t < T0 + 48 * 3600_000; t += 60_000) runner.advanceTo(t)
+    const states: { t: number, lat: number, lon: number }[] = []
+    for (let t = T0; runner.finishedAt === null && t < T0 + 48 * 3600_000; t += 60_000) {
+      runner.advanceTo(t)
+      const s = runner.state()
+      states.push({ t, lat: s.lat, lon: s.lon })
+    }
     const [first, second] = runner.truth()
-    expect(second!.startedAt).toBe(Math.max(trips[1]!.plannedStart, first!.finishedAt!))
+    const shared = first!.stops.at(-1)!
+    const pickup = second!.stops[0]!
+    // one stay at one place: arrived with the first trip, left with the second (layover and loading in between)
+    expect(pickup.arrivedAt).toBe(shared.arrivedAt)
+    expect(shared.departedAt).toBe(pickup.departedAt)
+    expect(first!.finishedAt).toBe(pickup.departedAt)
+    expect(pickup.departedAt!).toBeGreaterThanOrEqual(trips[1]!.plannedStart + pickup.plannedDwellS * 1000 * (1 - params().dwellJitter))
+    // and it really did not move before that
+    for (const s of states.filter((x) => x.t >= shared.arrivedAt! && x.t <= pickup.departedAt!)) expect(haversineM(s.lat, s.lon, shared.lat, shared.lon)).toBeLessThan(1)
+    expect(states.some((x) => x.t > pickup.departedAt! && haversineM(x.lat, x.lon, shared.lat, shared.lon) > 100)).toBe(true)
     expect(second!.stops.every((s) => s.arrivedAt !== null && s.departedAt !== null)).toBe(true)
+  })
+
+  it('a truck whose device comes online before its planned start is at its first stop from that first reading, and leaves on plan', () => {
+    const trips = planTrips(route, 1, T0, params())
+    const early = new TripRunner(trips, params(), mulberry32(4))
+    const onPlan = new TripRunner(trips, params(), mulberry32(4))
+    early.begin(T0 - 10 * 60_000)
+    for (const runner of [early, onPlan]) for (let t = T0 - 10 * 60_000; t < T0 + 3 * 3600_000; t += 5000) runner.advanceTo(t)
+    const [e] = early.truth()
+    const [p] = onPlan.truth()
+    expect(e!.stops[0]!.arrivedAt).toBe(T0 - 10 * 60_000)
+    expect(p!.stops[0]!.arrivedAt).toBe(T0)
+    // same dwell draw, same departure: only the arrival moved to when the truck was seen there
+    expect(e!.stops[0]!.departedAt).toBe(p!.stops[0]!.departedAt)
+    expect(e!.stops.slice(1)).toEqual(p!.stops.slice(1))
+  })
+
+  it('a late device: the trip starts at its first reading, so no stop is passed unseen and no event is older than that reading', () => {
+    const trips = planTrips(route, 1, T0, params())
+    const runner = new TripRunner(trips, params(), mulberry32(5))
+    const first = T0 + 45 * 60_000
+    runner.begin(first)
+    const events = []
+    for (let t = first; runner.finishedAt === null && t < T0 + 24 * 3600_000; t += 5000) events.push(...runner.advanceTo(t))
+    const [truth] = runner.truth()
+    expect(truth!.stops[0]!.arrivedAt).toBe(first)
+    expect(events.length).toBeGreaterThan(0)
+    expect(Math.min(...events.map((e) => Number(e.ts)))).toBeGreaterThanOrEqual(first)
+  })
+
+  it('a truck that ended its previous run elsewhere drives from there to its first stop before the trip', () => {
+    const trips = planTrips(route, 1, T0 + 30 * 60_000, params())
+    const from = { lat: route.stops[0]!.lat - 0.1, lon: route.stops[0]!.lon } // ~11 km south of the first stop
+    const runner = new TripRunner(trips, params(), mulberry32(6), { from, plannedStart: T0 })
+    runner.begin(T0 - 60_000)
+    const start = runner.state()
+    expect(haversineM(start.lat, start.lon, from.lat, from.lon)).toBeLessThan(1)
+    let last = start
+    for (let t = T0 - 60_000; runner.finishedAt === null && t < T0 + 24 * 3600_000; t += 5000) {
+      runner.advanceTo(t)
+      const s = runner.state()
+      // never a jump: at most ~cruise speed between two readings 5 s apart
+      expect(haversineM(s.lat, s.lon, last.lat, last.lon)).toBeLessThan(200)
+      last = s
+    }
+    const [truth] = runner.truth()
+    expect(truth!.stops[0]!.arrivedAt!).toBeGreaterThan(T0)
+    expect(truth!.stops.every((s) => s.arrivedAt !== null && s.departedAt !== null)).toBe(true)
+    expect(runner.distanceDrivenM).toBeGreaterThan(route.path.lengthM + 10_000)
   })
 
   it('after the last trip the truck drives off the final stop before it is finished (so the delivery can be confirmed)', () => {

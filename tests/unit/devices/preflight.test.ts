@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, parseConfig } from '../../../devices/config.js'
-import { preflight } from '../../../devices/preflight.js'
+import { preflight, tenantOfFile } from '../../../devices/preflight.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'sim-preflight-'))
 const devicesFile = join(dir, 'devices.json')
@@ -14,6 +14,21 @@ describe('offline checks before a run touches ReTrack', () => {
   it('reads the devices file (the first --devices of it)', () => {
     expect(preflight(parseConfig(['--tenant', 'acme', '--devices-file', devicesFile, '--devices', '1'], {}))).toEqual([{ deviceId: 'd1', secret: 's' }])
     expect(preflight(parseConfig([...login, '--devices-file', join(dir, 'new.json')], {}))).toBeUndefined()
+  })
+
+  it('takes the tenant from --tenant, the devices file (written by --provision) or a login, and refuses a file that disagrees', () => {
+    const withTenant = join(dir, 'with-tenant.json')
+    writeFileSync(withTenant, JSON.stringify([{ deviceId: 'd1', secret: 's', tenant: 'acme' }, { deviceId: 'd2', secret: 's', tenant: 'acme' }]))
+    expect(preflight(parseConfig(['--devices-file', withTenant], {}))).toHaveLength(2)
+    expect(tenantOfFile(preflight(parseConfig(['--devices-file', withTenant], {})))).toBe('acme')
+    expect(() => preflight(parseConfig(['--devices-file', withTenant, '--tenant', 'other'], {}))).toThrow(/^--tenant other: the devices file .* says its devices belong to tenant acme$/)
+    // a hand-written file without one: --tenant, or a login that says which tenant
+    expect(() => preflight(parseConfig(['--devices-file', devicesFile], {}))).toThrow(/^--tenant is required with --devices-file .*: the file does not say which tenant/)
+    expect(preflight(parseConfig(['--devices-file', devicesFile, '--email', 'a@b.c', '--password', 'pw'], {}))).toHaveLength(2)
+    const mixed = join(dir, 'mixed.json')
+    writeFileSync(mixed, JSON.stringify([{ deviceId: 'd1', secret: 's', tenant: 'a' }, { deviceId: 'd2', secret: 's', tenant: 'b' }]))
+    expect(() => preflight(parseConfig(['--devices-file', mixed], {}))).toThrow(/several tenants \(a, b\)/)
+    expect(tenantOfFile(preflight(parseConfig(['--devices-file', mixed, '--devices', '1'], {})))).toBe('a')
   })
 
   it.each([
