@@ -45,7 +45,7 @@ export interface RunningServer {
   presence: PresenceStore
   ingestion: IngestionParts
   sweep: OfflineSweep
-  /** not started (enabled false) when both RETENTION_*_DAYS are 0 */
+  /** not started (enabled false) when every RETENTION_*_DAYS is 0 */
   retention: RetentionSweeper
   /** outbound webhooks; not started when WEBHOOK_CONCURRENCY is 0 */
   webhooks: WebhookDispatcher
@@ -187,7 +187,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     phases.accept.push(() => sweep.stop())
     // old positions and dead letters (one node of the deployment at a time: an advisory lock);
     // stopped with the listeners, so it holds no database connection while the pipeline drains
-    const retentionSettings = { positionsDays: config.RETENTION_POSITIONS_DAYS, deadLettersDays: config.RETENTION_DEAD_LETTERS_DAYS, everyS: config.RETENTION_SWEEP_INTERVAL_S }
+    const retentionSettings = {
+      positionsDays: config.RETENTION_POSITIONS_DAYS, deadLettersDays: config.RETENTION_DEAD_LETTERS_DAYS,
+      webhookDeliveriesDays: config.RETENTION_WEBHOOK_DELIVERIES_DAYS, everyS: config.RETENTION_SWEEP_INTERVAL_S,
+    }
     const retention = new RetentionSweeper(db, retentionSettings, log, metrics)
     if (retention.enabled) {
       retention.start()

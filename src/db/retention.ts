@@ -1,6 +1,7 @@
-// Retention: positions stamped more than RETENTION_POSITIONS_DAYS ago and dead letters received
-// more than RETENTION_DEAD_LETTERS_DAYS ago are deleted (0 keeps them forever). Tracking events,
-// the shipments' lifecycle record, are never deleted here.
+// Retention: positions stamped more than RETENTION_POSITIONS_DAYS ago, dead letters received more
+// than RETENTION_DEAD_LETTERS_DAYS ago and webhook deliveries (delivered or given up) written more
+// than RETENTION_WEBHOOK_DELIVERIES_DAYS ago are deleted (0 keeps them forever). Tracking events,
+// the shipments' lifecycle record, are never deleted here, nor a delivery still pending.
 //
 // Deletes go in chunks of at most `chunk` rows, one short statement each, with a yield between
 // two: a large backlog never holds one long transaction or lock, and on the embedded database (one
@@ -31,7 +32,7 @@ export class RetentionError extends Error {
 }
 
 type Sql = Pick<pg.ClientBase, 'query'>
-export type RetentionTable = 'positions' | 'dead_letters'
+export type RetentionTable = 'positions' | 'dead_letters' | 'webhook_deliveries'
 
 export interface ChunkOptions {
   chunk: number
@@ -66,6 +67,11 @@ const deleteDeadLettersChunk = `
 DELETE FROM dead_letters WHERE id = ANY(ARRAY(
   SELECT id FROM dead_letters WHERE received_at < $1 ORDER BY received_at LIMIT $2))`
 
+// oldest first by id (ids grow with created_at): the primary key's order, no index of its own
+const deleteWebhookDeliveriesChunk = `
+DELETE FROM webhook_deliveries WHERE id = ANY(ARRAY(
+  SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 ORDER BY id LIMIT $2))`
+
 /** Runs `statement` until a chunk comes back short (or `stopped`); returns the rows deleted. */
 async function inChunks(statement: () => Promise<number>, o: ChunkOptions): Promise<number> {
   let total = 0
@@ -99,11 +105,18 @@ export function deleteOldDeadLetters(sql: Sql, cutoff: Date, o: ChunkOptions): P
   return inChunks(async () => (await sql.query(deleteDeadLettersChunk, [cutoff, o.chunk])).rowCount ?? 0, o)
 }
 
+/** Deletes the webhook deliveries done (delivered or given up) and written before `cutoff`; returns how many. */
+export function deleteOldWebhookDeliveries(sql: Sql, cutoff: Date, o: ChunkOptions): Promise<number> {
+  return inChunks(async () => (await sql.query(deleteWebhookDeliveriesChunk, [cutoff, o.chunk])).rowCount ?? 0, o)
+}
+
 export interface RetentionSettings {
   /** 0: positions are kept forever */
   positionsDays: number
   /** 0: dead letters are kept forever */
   deadLettersDays: number
+  /** 0: webhook deliveries are kept forever */
+  webhookDeliveriesDays: number
   everyS: number
   chunk?: number
   firstAfterMs?: number
@@ -131,7 +144,7 @@ export class RetentionSweeper {
   ) {}
 
   /** false when both retentions are 0: there is nothing to sweep */
-  get enabled(): boolean { return this.settings.positionsDays > 0 || this.settings.deadLettersDays > 0 }
+  get enabled(): boolean { return this.settings.positionsDays > 0 || this.settings.deadLettersDays > 0 || this.settings.webhookDeliveriesDays > 0 }
 
   start(): void {
     if (!this.enabled) return
@@ -196,10 +209,11 @@ export class RetentionSweeper {
 
   private async deleteAll(sql: Sql): Promise<RetentionResult> {
     const now = this.now()
-    const deleted: Record<RetentionTable, number> = { positions: 0, dead_letters: 0 }
+    const deleted: Record<RetentionTable, number> = { positions: 0, dead_letters: 0, webhook_deliveries: 0 }
     const tables: Array<[RetentionTable, number, typeof deleteOldPositions]> = [
       ['positions', this.settings.positionsDays, deleteOldPositions],
       ['dead_letters', this.settings.deadLettersDays, deleteOldDeadLetters],
+      ['webhook_deliveries', this.settings.webhookDeliveriesDays, deleteOldWebhookDeliveries],
     ]
     for (const [table, days, remove] of tables) {
       if (days <= 0 || this.stopping) continue

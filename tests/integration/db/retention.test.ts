@@ -66,7 +66,7 @@ for (const backend of databaseBackends()) {
     const sweepers: RetentionSweeper[] = []
 
     const sweeper = (settings: Partial<RetentionSettings>, log = silentLog, metrics = new Metrics({ defaultMetrics: false })) => {
-      const s = new RetentionSweeper(db, { positionsDays: 30, deadLettersDays: 30, everyS: 3600, firstAfterMs: 0, ...settings }, log, metrics)
+      const s = new RetentionSweeper(db, { positionsDays: 30, deadLettersDays: 30, webhookDeliveriesDays: 30, everyS: 3600, firstAfterMs: 0, ...settings }, log, metrics)
       sweepers.push(s)
       return s
     }
@@ -99,7 +99,7 @@ for (const backend of databaseBackends()) {
 
       const result = await sweeper({}, log, metrics).sweep()
 
-      expect(result).toEqual({ deleted: { positions: 23, dead_letters: 10 }, complete: true })
+      expect(result).toEqual({ deleted: { positions: 23, dead_letters: 10, webhook_deliveries: 0 }, complete: true })
       expect(await count(db, 'positions WHERE tenant_id = $1', [a])).toBe(4)
       expect(await count(db, 'positions WHERE tenant_id = $1', [b])).toBe(3)
       expect(await count(db, 'positions WHERE ts < now() - interval \'30 days\'')).toBe(0)
@@ -115,8 +115,31 @@ for (const backend of databaseBackends()) {
       expect(info.every((l) => typeof l['ms'] === 'number')).toBe(true)
 
       // nothing left to delete: a sweep that deletes nothing says nothing
-      expect(await sweeper({}, log, metrics).sweep()).toEqual({ deleted: { positions: 0, dead_letters: 0 }, complete: true })
+      expect(await sweeper({}, log, metrics).sweep()).toEqual({ deleted: { positions: 0, dead_letters: 0, webhook_deliveries: 0 }, complete: true })
       expect(lines.filter((l) => l['msg'] === 'retention: old rows deleted')).toHaveLength(2)
+    })
+
+    it('deletes webhook deliveries delivered or given up before the cutoff; a pending one stays however old', async () => {
+      const webhook = (await db.pool.query<{ id: string }>(
+        `INSERT INTO webhooks (tenant_id, url, secret) VALUES ($1, 'https://93.184.215.14/hook', 's') RETURNING id`, [a])).rows[0]!.id
+      await addEvents(db, a, 40, 1)
+      const event = (await db.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM tracking_events')).rows[0]!.id
+      const delivery = async (status: string, daysAgo: number, n: number) => {
+        for (let i = 0; i < n; i++) {
+          await db.pool.query(`INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, status, created_at)
+            VALUES ($1, $2, $3::bigint + $4, $5::"WebhookDeliveryStatus", now() - make_interval(days => $6))`, [a, webhook, event, `${status}${daysAgo}`.length * 1000 + i, status, daysAgo])
+        }
+      }
+      await delivery('delivered', 40, 4)
+      await delivery('failed', 45, 2)
+      await delivery('pending', 50, 3)
+      await delivery('delivered', 5, 2)
+      const result = await sweeper({ chunk: 2 }).sweep()
+      expect(result?.deleted).toEqual({ positions: 0, dead_letters: 0, webhook_deliveries: 6 })
+      expect(await count(db, 'webhook_deliveries WHERE status = \'pending\'')).toBe(3)
+      expect(await count(db, 'webhook_deliveries WHERE status = \'delivered\'')).toBe(2)
+      expect((await sweeper({ webhookDeliveriesDays: 0 }).sweep())?.deleted.webhook_deliveries).toBe(0)
+      await db.pool.query('DELETE FROM webhooks WHERE id = $1', [webhook])
     })
 
     it('loops chunk after chunk, and page after page of devices', async () => {
@@ -125,7 +148,7 @@ for (const backend of databaseBackends()) {
       await addDeadLetters(db, a, 40, 12)
       let pauses = 0
       const result = await sweeper({ chunk: 5, between: () => { pauses++; return Promise.resolve() } }).sweep()
-      expect(result?.deleted).toEqual({ positions: 23, dead_letters: 12 })
+      expect(result?.deleted).toEqual({ positions: 23, dead_letters: 12, webhook_deliveries: 0 })
       expect(pauses).toBe(4 + 2) // after each full chunk: 5+5+5+5 (then 3), 5+5 (then 2)
       expect(await count(db, 'positions')).toBe(2)
 
@@ -139,16 +162,16 @@ for (const backend of databaseBackends()) {
       expect(await count(db, 'positions WHERE device_id LIKE \'ret-page-%\'')).toBe(7)
     })
 
-    it('0 keeps a table forever; with both at 0 the sweeper is disabled', async () => {
+    it('0 keeps a table forever; with every one at 0 the sweeper is disabled', async () => {
       await addPositions(db, a, 'ret-a1', 4000, 3)
       await addDeadLetters(db, a, 4000, 3)
-      expect((await sweeper({ positionsDays: 0 }).sweep())?.deleted).toEqual({ positions: 0, dead_letters: 3 })
+      expect((await sweeper({ positionsDays: 0 }).sweep())?.deleted).toEqual({ positions: 0, dead_letters: 3, webhook_deliveries: 0 })
       expect(await count(db, 'positions')).toBe(3)
       await addDeadLetters(db, a, 4000, 3)
-      expect((await sweeper({ deadLettersDays: 0 }).sweep())?.deleted).toEqual({ positions: 3, dead_letters: 0 })
+      expect((await sweeper({ deadLettersDays: 0 }).sweep())?.deleted).toEqual({ positions: 3, dead_letters: 0, webhook_deliveries: 0 })
       expect(await count(db, 'dead_letters')).toBe(3)
 
-      const off = sweeper({ positionsDays: 0, deadLettersDays: 0, everyS: 0.01 })
+      const off = sweeper({ positionsDays: 0, deadLettersDays: 0, webhookDeliveriesDays: 0, everyS: 0.01 })
       expect(off.enabled).toBe(false)
       off.start() // schedules nothing
       await addPositions(db, a, 'ret-a1', 4000, 3)
@@ -221,7 +244,7 @@ describe.runIf(postgres.available)('retention on two PostgreSQL nodes at once', 
     const reached = gate()
     const release = gate()
     let pauses = 0
-    const settings = { positionsDays: 30, deadLettersDays: 30, everyS: 3600, chunk: 5 }
+    const settings = { positionsDays: 30, deadLettersDays: 30, webhookDeliveriesDays: 30, everyS: 3600, chunk: 5 }
     const first = new RetentionSweeper(one, { ...settings, between: async () => { if (pauses++ === 0) { reached.open(); await release.opened } } }, silentLog, new Metrics({ defaultMetrics: false }))
     const { lines, log } = recordingLog()
     const second = new RetentionSweeper(two, settings, log, new Metrics({ defaultMetrics: false }))
@@ -235,7 +258,7 @@ describe.runIf(postgres.available)('retention on two PostgreSQL nodes at once', 
     expect((await sweeping)?.deleted.positions).toBe(20)
 
     await addPositions(two, tenantId, 'ret-n2', 40, 3)
-    expect(await second.sweep()).toEqual({ deleted: { positions: 3, dead_letters: 0 }, complete: true })
+    expect(await second.sweep()).toEqual({ deleted: { positions: 3, dead_letters: 0, webhook_deliveries: 0 }, complete: true })
     // the lock went back with its connection: nothing of it is left in either pool
     const { rows } = await one.pool.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM pg_locks WHERE locktype = \'advisory\' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())')
