@@ -11,7 +11,7 @@ import { openDatabase } from '../db/database.js'
 import { migrate } from '../db/migrate.js'
 import { createTenantWithAdmin } from '../db/accounts.js'
 import { lockDataDir, secureDataDir } from '../db/embedded-lock.js'
-import { accountProblems, type AccountField } from '../security/account-rules.js'
+import { accountProblems, isPlaceholderPassword, type AccountField } from '../security/account-rules.js'
 
 const usage = `usage: retrack <command> [options]
   migrate                                   apply pending database migrations
@@ -68,8 +68,10 @@ async function main(argv: string[]): Promise<number> {
       const { tenant, email, password, name } = values
       if (!tenant || !email || !password) throw new UsageError(`${command} needs --tenant, --email and --password`)
       // the API's rules (createTenantWithAdmin checks them again), checked before the database opens
-      const problems = accountProblems({ slug: tenant, name, email, password })
-      if (problems.length > 0) throw new UsageError(problems.map((p) => `${optionOf[p.field]} ${p.problem}`).join('; '))
+      const problems = accountProblems({ slug: tenant, name, email, password }).map((p) => `${optionOf[p.field]} ${p.problem}`)
+      // an admin (bootstrap: a platform administrator) with a password everyone has read somewhere
+      if (isPlaceholderPassword(password)) problems.push('--password is a well-known placeholder (change-me, password, admin…): choose one of your own')
+      if (problems.length > 0) throw new UsageError(problems.join('; '))
       const created = await withDatabase(async (db) => {
         if (command === 'bootstrap' && await db.prisma.tenant.count() > 0) {
           throw new Error('bootstrap is for an empty database; use create-tenant (or POST /api/v1/tenants as a platform administrator)')

@@ -11,11 +11,18 @@ const cli = (args: string[], env: Record<string, string | undefined> = {}) => ru
 describe('retrack CLI arguments', () => {
   it.each([
     [['bogus']], [['migrate', '--frob']], [['create-tenant', '--tenant']], [['bootstrap', '--tenant', 'acme']], [['config', 'extra']],
+    [['bootstrap', '--tenant', 'acme', '--email', 'a@acme.example', '--password', 'change-me-please']],
   ])('%j: the usage and exit 64, no stack trace', async (args) => {
     const ended = await cli(args)
     expect(ended.code, ended.out).toBe(64)
     expect(ended.out).toMatch(/^retrack: .+\nusage: retrack <command>/)
     expect(ended.out).not.toMatch(/\n\s+at /)
+  })
+
+  it('refuses a well-known placeholder password for the first admin (exit 64), as BOOTSTRAP_PASSWORD does', async () => {
+    const ended = await cli(['bootstrap', '--tenant', 'acme', '--email', 'a@acme.example', '--password', 'Change-Me-Please'])
+    expect(ended.code).toBe(64)
+    expect(ended.out).toMatch(/^retrack: --password is a well-known placeholder/)
   })
 
   it('--help prints the usage, exit 0', async () => {
