@@ -84,8 +84,11 @@ delivery or cancellation.
 | \`{ "type": "comment", "text" }\` | \`comment\` (payload \`text\`) | unchanged |
 
 A status change made this way is stored as a \`shipment_status\` event as well (payload \`from\`,
-\`to\`; source \`user\`), in the same transaction as the change. \`POST /shipments/{id}/cancel\` stores
-\`shipment_cancelled\` (payload \`reason\`).
+\`to\`; source \`user\`), in the same transaction as the change; so is one made by the other
+commands: \`POST /shipments/{id}/assign\` (planned ↔ assigned), \`POST /shipments/{id}/cancel\`
+(which also stores \`shipment_cancelled\`, payload \`reason\`) and skipping the last open stop
+(\`stop_skipped\`, then \`delivered\` with \`by: "skip"\`). Every event recorded through the API
+carries the shipment's \`reference\` in its payload, as the rules' events do.
 `
 }
 

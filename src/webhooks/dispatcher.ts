@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { webhookBody, webhookHeaders } from './message.js'
 import { WebhookSender, type SendOutcome } from './sender.js'
-import { DeliveryStore, backoffMs, type ClaimedDelivery } from './store.js'
+import { DeliveryStore, backoffMs, leaseMsFor, type ClaimedDelivery } from './store.js'
 
 export interface WebhookSettings {
   pollMs: number
@@ -42,8 +42,6 @@ export interface WebhookDispatcherDeps {
   settings: WebhookSettings
 }
 
-/** Beyond the request's own deadline, how long a claim stays with this node (recording the outcome included). */
-const LEASE_MARGIN_MS = 60_000
 /** The backlog gauge is recounted at most this often. */
 const BACKLOG_EVERY_MS = 5000
 
@@ -119,7 +117,7 @@ export class WebhookDispatcher {
       let claimed: ClaimedDelivery[]
       try {
         const busy = [...new Set([...this.inFlight.values()].map((f) => f.webhookId))]
-        claimed = await this.store.claim(free, busy, settings.timeoutMs + LEASE_MARGIN_MS)
+        claimed = await this.store.claim(free, busy, leaseMsFor(settings.timeoutMs))
         if (this.failing) log.info('webhooks: claiming deliveries works again')
         this.failing = false
       } catch (err) {
@@ -178,8 +176,14 @@ export class WebhookDispatcher {
     if (status === null) return
     metrics.webhookDeliveries.inc({ outcome: status === 'failed' ? 'failed' : 'retried' })
     const fields = { webhook: d.webhookId, delivery: d.id, event: d.event.id, attempts: d.attempts, error: failure(outcome).error }
-    if (status === 'failed') this.deps.log.warn({ ...fields, code: 'WEBHOOK_DELIVERY_FAILED' }, 'webhooks: delivery given up')
-    else this.deps.log.debug({ ...fields, retryInMs: wait }, 'webhooks: delivery attempt failed; retrying')
+    if (status !== 'failed') return this.deps.log.debug({ ...fields, retryInMs: wait }, 'webhooks: delivery attempt failed; retrying')
+    // the endpoint failed the head past its maximum age: the webhook's other expired deliveries are
+    // given up with it, at once and without attempts, and logged in this one line
+    const reason = `given up after WEBHOOK_MAX_AGE_S (${settings.maxAgeS} s) without an attempt of its own: an earlier delivery of this webhook failed then (${fields.error})`
+    const more = await this.store.giveUpExpired(d.webhookId, settings.maxAgeS, reason.slice(0, 1000))
+    if (more > 0) metrics.webhookDeliveries.inc({ outcome: 'failed' }, more)
+    this.deps.log.warn({ ...fields, alsoGivenUp: more, code: 'WEBHOOK_DELIVERY_FAILED' },
+      more > 0 ? `webhooks: delivery given up, with ${more} more of the webhook's deliveries past WEBHOOK_MAX_AGE_S` : 'webhooks: delivery given up')
   }
 }
 

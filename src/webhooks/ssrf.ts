@@ -119,9 +119,11 @@ export async function checkUrlNow(text: string, policy: UrlPolicy): Promise<URL>
     dns.promises.lookup(host, { all: true, verbatim: true }).catch(() => [] as LookupAddress[]),
     new Promise<LookupAddress[]>((resolve) => { timer = setTimeout(() => resolve([]), CREATE_LOOKUP_MS) }),
   ]).finally(() => clearTimeout(timer))
+  // the category of a refused address, never the address: DNS answers from inside this network are
+  // not for the tenant (nor for every reader of a delivery's lastError)
   for (const a of addresses) {
     const why = refusedAddress(a.address)
-    if (why) throw refusal(`url's host resolves to a ${why} address (${a.address}), which webhooks may not call`)
+    if (why) throw refusal(`url's host resolves to a non-public address (${why}), which webhooks may not call`)
   }
   return url
 }
@@ -142,7 +144,7 @@ export function guardedLookup(policy: Pick<UrlPolicy, 'allowPrivate'>) {
         for (const a of addresses) {
           const why = refusedAddress(a.address)
           if (why) {
-            const refused = Object.assign(new Error(`${hostname} resolves to a ${why} address (${a.address}), which webhooks may not call`), { code: 'WEBHOOK_URL_REFUSED' })
+            const refused = Object.assign(new Error(`${hostname} resolves to a non-public address (${why}), which webhooks may not call`), { code: 'WEBHOOK_URL_REFUSED' })
             return callback(refused, [])
           }
         }

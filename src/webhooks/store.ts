@@ -75,6 +75,31 @@ WITH d AS (
 )
 SELECT status FROM d`
 
+/** Beyond the request's own deadline, how long a claim stays with its node (recording the outcome included). */
+export const LEASE_MARGIN_MS = 60_000
+
+/** The lease of a claim made with WEBHOOK_TIMEOUT_MS = `timeoutMs`. */
+export const leaseMsFor = (timeoutMs: number) => timeoutMs + LEASE_MARGIN_MS
+
+/**
+ * Makes pending deliveries due now (their backoff dropped): one delivery (`deliveryId`) or the
+ * webhook's head (its oldest pending delivery). A delivery being attempted right now is left as it
+ * is: its lease (`next_attempt_at` exactly `leaseMs` after `last_attempt_at`, as the claim sets it)
+ * is not cut short, so the webhook never has two attempts in flight. Scoped to `tenantId` by hand
+ * (raw SQL, past the tenant-scoped client). Returns the ids made due.
+ */
+export async function makeDueNow(pool: pg.Pool, where: { tenantId: string, webhookId: string, deliveryId?: bigint }, leaseMs: number): Promise<number[]> {
+  const target = where.deliveryId !== undefined
+    ? 'd.id = $4::int8'
+    : `d.id = (SELECT h.id FROM webhook_deliveries h WHERE h.webhook_id = $1 AND h.status = 'pending' ORDER BY h.event_id LIMIT 1)`
+  const { rows } = await pool.query<{ id: string }>(`
+    UPDATE webhook_deliveries d SET next_attempt_at = now()
+    WHERE ${target} AND d.webhook_id = $1 AND d.tenant_id = $2 AND d.status = 'pending' AND d.next_attempt_at > now()
+      AND NOT (d.last_attempt_at IS NOT NULL AND d.next_attempt_at = d.last_attempt_at + $3::int8 * interval '1 millisecond')
+    RETURNING d.id`, [where.webhookId, where.tenantId, Math.ceil(leaseMs), ...where.deliveryId !== undefined ? [String(where.deliveryId)] : []])
+  return rows.map((r) => Number(r.id))
+}
+
 export class DeliveryStore {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -102,6 +127,21 @@ export class DeliveryStore {
   async failed(d: ClaimedDelivery, outcome: { statusCode: number | null, error: string }, retryInMs: number, maxAgeS: number): Promise<'pending' | 'failed' | null> {
     const { rows } = await this.pool.query<{ status: 'pending' | 'failed' }>(failedSql, [d.id, d.attempts, outcome.statusCode, Math.ceil(retryInMs), maxAgeS, outcome.error])
     return rows[0]?.status ?? null
+  }
+
+  /**
+   * Once the head of a webhook was given up for its age, every other pending delivery of that
+   * webhook also past `maxAgeS` is given up with it, in one statement and without an attempt of its
+   * own (an endpoint down for longer than the maximum age would otherwise get one immediate last
+   * attempt per expired delivery, with no backoff between them). Leased rows (an attempt in flight
+   * on another node) are left alone. Returns how many were given up.
+   */
+  async giveUpExpired(webhookId: string, maxAgeS: number, reason: string): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE webhook_deliveries SET status = 'failed', last_error = $3
+       WHERE webhook_id = $1 AND status = 'pending' AND created_at + $2::int8 * interval '1 second' <= now() AND next_attempt_at <= now()`,
+      [webhookId, maxAgeS, reason])
+    return rowCount ?? 0
   }
 
   /** An attempt the node gave up on while stopping: due again at once (it may have arrived: at-least-once). */

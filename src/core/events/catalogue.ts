@@ -19,9 +19,9 @@ export const EVENT_TYPES = [
   t('arrived', 'rule', 'the asset stopped inside a stop\'s fence and stayed there for the arrival dwell (a drive-by is no arrival)'),
   t('departed', 'rule', 'the asset left a stop\'s fence beyond the exit margin for the exit time'),
   t('picked_up', 'rule', 'departure from a pickup stop'),
-  t('delivered', 'rule', 'departure from a delivery stop, or a proof of delivery recorded through the API (source user)'),
-  t('stop_skipped', 'rule', 'a later stop was reached (a longer stop there than an arrival needs) while this one was still pending, or an operator skipped it (source user)'),
-  t('shipment_status', 'rule', 'the shipment moved to a new status (payload: from, to); source user when set through the API'),
+  t('delivered', 'rule', 'departure from a delivery stop, a proof of delivery recorded through the API (source user; payload by: proof_of_delivery), or the last stop skipped through the API (source user, the skipped stop; payload by: skip)'),
+  t('stop_skipped', 'rule', 'a later stop was reached (a longer stop there than an arrival needs) while this one was still pending, or an operator skipped it (source user); payload: reference, stop, and reachedStopSeq when a later stop was reached'),
+  t('shipment_status', 'rule', 'the shipment moved to a new status (payload: reference, from, to); source user when set through the API (assign, cancel, a skip or an event recorded that changes it)'),
   // ETA
   t('eta_updated', 'rule', 'a stop\'s predicted arrival moved by more than the threshold, or its status changed, or it became unknown (a stop driven past, a silent asset overdue) or known again'),
   t('delay_predicted', 'rule', 'a stop\'s predicted arrival passed the end of its appointment window (or, the arrival unknown, the window ended without it)', 'delay_cleared'),
@@ -44,10 +44,10 @@ export const EVENT_TYPES = [
   t('temperature_excursion', 'rule', 'the temperature left the shipment\'s allowed range (never once every stop is reached or skipped)', 'temperature_normal'),
   t('temperature_normal', 'rule', 'the temperature is back inside the allowed range'),
   // people
-  t('exception', 'user', 'an operator recorded an exception (payload: code, note)'),
-  t('proof_of_delivery', 'user', 'proof of delivery (payload: name, time, note)'),
-  t('comment', 'user', 'a comment on the shipment'),
-  t('shipment_cancelled', 'user', 'an operator cancelled the shipment'),
+  t('exception', 'user', 'an operator recorded an exception (payload: reference, code, note)'),
+  t('proof_of_delivery', 'user', 'proof of delivery (payload: reference, name, time, note)'),
+  t('comment', 'user', 'a comment on the shipment (payload: reference, text)'),
+  t('shipment_cancelled', 'user', 'an operator cancelled the shipment (payload: reference, reason), followed by its shipment_status'),
 ] as const satisfies readonly EventType[]
 
 export type TrackingEventType = typeof EVENT_TYPES[number]['type']

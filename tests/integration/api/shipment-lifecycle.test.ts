@@ -95,25 +95,40 @@ for (const backend of databaseBackends()) {
         expect(res.statusCode, res.body).toBe(200)
         expect(res.json()).toMatchObject({ status: 'skipped', eta: null, etaStatus: 'unknown' }) // no prediction for a stop nobody goes to
         expect(await db.prisma.trackingEvent.findMany({ where: { shipmentId: s.id } })).toMatchObject([
-          { type: 'stop_skipped', stopId: s.stops[0]!.id, source: 'user', userId: acme.userIds.operator },
+          // the context the processing core's milestones carry: the reference and the stop
+          { type: 'stop_skipped', stopId: s.stops[0]!.id, source: 'user', userId: acme.userIds.operator,
+            payload: { reference: s.reference, stop: { seq: 0, type: 'delivery', name: 'First' } } },
         ])
         const listed = await op()({ method: 'GET', url: `/api/v1/shipments?q=${s.reference as string}` })
         expect(listed.json<{ items: Json[] }>().items[0]).toMatchObject({ nextStop: { seq: 1, name: 'Second' } })
         expect((await call('POST', `/${s.id}/stops/${s.stops[0]!.id}/skip`)).statusCode).toBe(409)
       })
 
-      it('skipping the last open stop of a shipment under way delivers it; of one not yet started, does not', async () => {
-        const s = await fresh()
+      it('skipping the last open stop of a shipment under way delivers it, with a delivered event; of one not yet started, does not', async () => {
+        const vehicleId = await seed.vehicle()
+        const s = await fresh({ vehicleId })
         await force(s.id, 'in_transit')
         await db.prisma.stop.update({ where: { id: s.stops[0]!.id }, data: { status: 'departed' } })
         expect((await call('POST', `/${s.id}/stops/${s.stops[1]!.id}/skip`)).statusCode).toBe(200)
         expect(await db.prisma.shipment.findUniqueOrThrow({ where: { id: s.id } })).toMatchObject({ status: 'delivered', deliveredAt: expect.any(Date) })
-        expect((await db.prisma.trackingEvent.findMany({ where: { shipmentId: s.id }, orderBy: { id: 'asc' } })).map((e) => [e.type, e.payload])).toEqual([
-          ['stop_skipped', {}], ['shipment_status', { from: 'in_transit', to: 'delivered' }],
+        const last = { seq: 1, type: 'delivery', name: 'Second' }
+        const events = await db.prisma.trackingEvent.findMany({ where: { shipmentId: s.id }, orderBy: { id: 'asc' } })
+        // like a departure from the last delivery stop: delivered (a webhook filtered on milestones hears it), then the status
+        expect(events.map((e) => [e.type, e.payload])).toEqual([
+          ['stop_skipped', { reference: s.reference, stop: last }],
+          ['delivered', { reference: s.reference, stop: last, by: 'skip' }],
+          ['shipment_status', { reference: s.reference, from: 'in_transit', to: 'delivered' }],
         ])
+        expect(events.map((e) => [e.stopId, e.vehicleId, e.source, e.userId])).toEqual([
+          [s.stops[1]!.id, vehicleId, 'user', acme.userIds.operator],
+          [s.stops[1]!.id, vehicleId, 'user', acme.userIds.operator],
+          [null, vehicleId, 'user', acme.userIds.operator],
+        ])
+        expect(new Set(events.map((e) => e.ts.getTime())).size).toBe(1)
         const planned = await fresh()
         for (const stop of planned.stops) expect((await call('POST', `/${planned.id}/stops/${stop.id}/skip`)).statusCode).toBe(200)
         expect((await db.prisma.shipment.findUniqueOrThrow({ where: { id: planned.id } })).status).toBe('planned')
+        expect((await db.prisma.trackingEvent.findMany({ where: { shipmentId: planned.id }, orderBy: { id: 'asc' } })).map((e) => e.type)).toEqual(['stop_skipped', 'stop_skipped'])
       })
 
       it('changes no stop of a cancelled shipment', async () => {
@@ -135,6 +150,12 @@ for (const backend of databaseBackends()) {
         expect((await call('POST', `/${s.id}/assign`, { vehicleId: null })).json()).toMatchObject({ status: 'assigned', vehicleId: null, deviceId })
         expect((await call('POST', `/${s.id}/assign`, { deviceId: null })).json()).toMatchObject({ status: 'planned', deviceId: null, driverId })
         expect(changes.of('shipment')).toEqual([s.id, s.id, s.id, s.id])
+        // a shipment_status event for each change of status, none for the assignments that keep it
+        const events = await db.prisma.trackingEvent.findMany({ where: { shipmentId: s.id }, orderBy: { id: 'asc' } })
+        expect(events).toMatchObject([
+          { type: 'shipment_status', source: 'user', userId: acme.userIds.operator, vehicleId, deviceId, payload: { reference: s.reference, from: 'planned', to: 'assigned' } },
+          { type: 'shipment_status', source: 'user', userId: acme.userIds.operator, vehicleId: null, deviceId: null, payload: { reference: s.reference, from: 'assigned', to: 'planned' } },
+        ])
       })
 
       it('swaps the device of a moving shipment without touching its status', async () => {
@@ -142,6 +163,7 @@ for (const backend of databaseBackends()) {
         await force(s.id, 'in_transit')
         const { id: deviceId } = await seed.device()
         expect((await call('POST', `/${s.id}/assign`, { deviceId })).json()).toMatchObject({ status: 'in_transit', deviceId })
+        expect(await db.prisma.trackingEvent.count({ where: { shipmentId: s.id } })).toBe(0)
       })
 
       // On PGlite this also covers the embedded connection surviving a failed statement (the second
@@ -177,9 +199,11 @@ for (const backend of databaseBackends()) {
         const res = await call('POST', `/${s.id}/cancel`, { reason: 'customer called' })
         expect(res.statusCode, res.body).toBe(200)
         expect(res.json()).toMatchObject({ status: 'cancelled', cancelledAt: expect.any(String) })
-        expect(await db.prisma.trackingEvent.findMany({ where: { shipmentId: s.id } })).toMatchObject([{
-          type: 'shipment_cancelled', source: 'user', userId: acme.userIds.operator, vehicleId, payload: { reason: 'customer called' },
-        }])
+        const who = { source: 'user', userId: acme.userIds.operator, vehicleId }
+        expect(await db.prisma.trackingEvent.findMany({ where: { shipmentId: s.id }, orderBy: { id: 'asc' } })).toMatchObject([
+          { type: 'shipment_cancelled', ...who, payload: { reference: s.reference, reason: 'customer called' } },
+          { type: 'shipment_status', ...who, payload: { reference: s.reference, from: 'assigned', to: 'cancelled' } },
+        ])
         expect(changes.of('shipment')).toEqual([s.id])
       })
 

@@ -25,7 +25,7 @@ for (const backend of databaseBackends()) {
     const fresh = async () => {
       const res = await as(env.app, env.acme.tokens.operator)({ method: 'POST', url: '/api/v1/shipments', payload: { reference: unique('m'), deviceId, stops: [stop('Dock', 48, 2)] } })
       env.changes.clear() // creating announced it; the tests look at what the events announce
-      return res.json<{ id: string, status: string }>()
+      return res.json<{ id: string, reference: string, status: string }>()
     }
     const statusOf = async (id: string) => (await getter(env.app, env.acme)<{ status: string, deliveredAt: string | null }>(`/api/v1/shipments/${id}`)).body
 
@@ -37,8 +37,9 @@ for (const backend of databaseBackends()) {
       const body = res.json<Result>()
       expect(body.shipment).toMatchObject({ id: s.id, status: 'exception' })
       expect(body.events.map((e) => e.type)).toEqual(['exception', 'shipment_status'])
-      expect(body.events[0]).toMatchObject({ source: 'user', userId: env.acme.userIds.operator, shipmentId: s.id, deviceId, payload: { code: 'damaged', note: 'pallet 3 crushed' } })
-      expect(body.events[1]!.payload).toEqual({ from: 'assigned', to: 'exception' })
+      expect(body.events[0]).toMatchObject({ source: 'user', userId: env.acme.userIds.operator, shipmentId: s.id, deviceId })
+      expect(body.events[0]!.payload).toEqual({ reference: s.reference, code: 'damaged', note: 'pallet 3 crushed' })
+      expect(body.events[1]!.payload).toEqual({ reference: s.reference, from: 'assigned', to: 'exception' })
       expect((await statusOf(s.id)).status).toBe('exception')
       expect(env.changes.of('shipment')).toEqual([s.id])
       await expect.poll(() => live.frames.length).toBe(2)
@@ -61,8 +62,11 @@ for (const backend of databaseBackends()) {
       const body = res.json<Result>()
       expect(body.shipment).toEqual({ id: s.id, status: 'delivered', deliveredAt: time })
       expect(body.events.map((e) => [e.type, e.ts])).toEqual([['proof_of_delivery', time], ['delivered', time], ['shipment_status', time]])
-      expect(body.events[0]!.payload).toEqual({ name: 'J. Doe', time, note: 'signed' })
-      expect(body.events[2]!.payload).toEqual({ from: 'exception', to: 'delivered' })
+      expect(body.events.map((e) => e.payload)).toEqual([
+        { reference: s.reference, name: 'J. Doe', time, note: 'signed' },
+        { reference: s.reference, by: 'proof_of_delivery' },
+        { reference: s.reference, from: 'exception', to: 'delivered' },
+      ])
       expect(await statusOf(s.id)).toMatchObject({ status: 'delivered', deliveredAt: time })
 
       const second = (await post(s.id, { type: 'proof_of_delivery', name: 'Gate', time: new Date().toISOString() })).json<Result>()
@@ -81,7 +85,8 @@ for (const backend of databaseBackends()) {
     it('comments change nothing; cancelled shipments take comments but no proof of delivery', async () => {
       const s = await fresh()
       const comment = (await post(s.id, { type: 'comment', text: 'driver called' })).json<Result>()
-      expect(comment).toMatchObject({ shipment: { status: 'assigned' }, events: [{ type: 'comment', payload: { text: 'driver called' } }] })
+      expect(comment).toMatchObject({ shipment: { status: 'assigned' }, events: [{ type: 'comment', deviceId }] })
+      expect(comment.events[0]!.payload).toEqual({ reference: s.reference, text: 'driver called' })
       await as(env.app, env.acme.tokens.operator)({ method: 'POST', url: `/api/v1/shipments/${s.id}/cancel`, payload: {} })
       expect((await post(s.id, { type: 'proof_of_delivery', name: 'x', time: new Date().toISOString() })).json()).toMatchObject({ statusCode: 409, code: 'SHIPMENT_CLOSED' })
       expect((await post(s.id, { type: 'exception', code: 'x' })).statusCode).toBe(409)

@@ -23,8 +23,8 @@ describe('operator actions on the live stream', () => {
     await api('POST', `/api/v1/shipments/${shipment.id}/cancel`, acme.operatorToken, { reason: 'customer called' })
     const types = await eventually(() => {
       const seen = frames.flatMap((f) => f.kind === 'event' ? [f.event.type] : [])
-      return seen.length >= 2 ? seen : undefined
-    }, 5000, 'two streamed events')
-    expect(types).toEqual(['stop_skipped', 'shipment_cancelled'])
+      return seen.length >= 3 ? seen : undefined
+    }, 5000, 'three streamed events')
+    expect(types).toEqual(['stop_skipped', 'shipment_cancelled', 'shipment_status'])
   })
 })

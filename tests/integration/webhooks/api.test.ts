@@ -9,6 +9,7 @@ import type { App } from '../../../src/api/app.js'
 import type { Database } from '../../../src/db/database.js'
 import { insertTrackingEvents } from '../../../src/db/tracking-events.js'
 import { WEBHOOKS_PER_TENANT } from '../../../src/api/routes/webhooks/index.js'
+import { leaseMsFor } from '../../../src/webhooks/store.js'
 import { stop, unique } from '../api/fixtures.js'
 
 interface Webhook { id: string, url: string, eventTypes: string[], enabled: boolean, description: string, health: { consecutiveFailures: number, lastError: string | null } }
@@ -23,10 +24,13 @@ for (const backend of databaseBackends()) {
     let app: App
     let acme: TestTenant
     let globex: TestTenant
+    let WEBHOOK_TIMEOUT_MS: number
 
     beforeAll(async () => {
       db = await backend.open()
-      ;({ app } = await testApp(db)) // default settings: WEBHOOK_ALLOW_PRIVATE and WEBHOOK_ALLOW_HTTP false
+      const built = await testApp(db) // default settings: WEBHOOK_ALLOW_PRIVATE and WEBHOOK_ALLOW_HTTP false
+      app = built.app
+      WEBHOOK_TIMEOUT_MS = built.ctx.config.WEBHOOK_TIMEOUT_MS
       acme = await seedTenant(app, db, 'acme')
       globex = await seedTenant(app, db, 'globex')
     })
@@ -121,6 +125,30 @@ for (const backend of databaseBackends()) {
       expect(res.json<{ code: string }>().code).toBe('WEBHOOK_LIMIT')
     })
 
+    it(`parallel creates cannot pass the limit of ${WEBHOOKS_PER_TENANT}`, async () => {
+      const t = await seedTenant(app, db, unique('race'))
+      const results = await Promise.all(Array.from({ length: WEBHOOKS_PER_TENANT + 5 }, () => call(t, 'admin', 'POST', '', { url: PUBLIC })))
+      const codes = results.map((r) => r.statusCode)
+      expect(codes.filter((c) => c === 201)).toHaveLength(WEBHOOKS_PER_TENANT)
+      expect(codes.filter((c) => c === 409)).toHaveLength(5)
+      for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json<{ code: string }>().code).toBe('WEBHOOK_LIMIT')
+      expect(await db.prisma.webhook.count({ where: { tenantId: t.id } })).toBe(WEBHOOKS_PER_TENANT)
+    })
+
+    it('shows the URL\'s query string to admins only', async () => {
+      const { webhook } = await create(acme, { url: 'https://93.184.215.14/hooks/in?token=s3cr3t&x=1' })
+      expect(webhook.url).toBe('https://93.184.215.14/hooks/in?token=s3cr3t&x=1')
+      expect((await call(acme, 'admin', 'GET', `/${webhook.id}`)).json<Webhook>().url).toBe('https://93.184.215.14/hooks/in?token=s3cr3t&x=1')
+      for (const role of ['operator', 'viewer'] as const) {
+        const one = await call(acme, role, 'GET', `/${webhook.id}`)
+        const list = await call(acme, role, 'GET', '?limit=100')
+        expect(one.json<Webhook>().url).toBe('https://93.184.215.14/hooks/in?…')
+        expect(list.json<{ items: Webhook[] }>().items.find((w) => w.id === webhook.id)!.url).toBe('https://93.184.215.14/hooks/in?…')
+        for (const res of [one, list]) expect(res.body).not.toContain('s3cr3t')
+      }
+      await call(acme, 'admin', 'DELETE', `/${webhook.id}`)
+    })
+
     describe('the outbox', () => {
       let all: string, comments: string, disabled: string, theirs: string
       beforeAll(async () => {
@@ -154,7 +182,7 @@ for (const backend of databaseBackends()) {
         const other = await make()
         expect((await op({ method: 'POST', url: `/api/v1/shipments/${other.id}/stops/${other.stops[0]!.id}/skip` })).statusCode).toBe(200)
         expect((await op({ method: 'POST', url: `/api/v1/shipments/${other.id}/cancel`, payload: { reason: 'test' } })).statusCode).toBe(200)
-        expect(await deliveriesOf(all)).toEqual(['comment', 'exception', 'shipment_status', 'stop_skipped', 'shipment_cancelled'])
+        expect(await deliveriesOf(all)).toEqual(['comment', 'exception', 'shipment_status', 'stop_skipped', 'shipment_cancelled', 'shipment_status'])
         expect(await deliveriesOf(comments)).toEqual(['comment'])
         expect(await deliveriesOf(disabled)).toEqual([])
         expect(await deliveriesOf(theirs)).toEqual([])
@@ -187,9 +215,59 @@ for (const backend of databaseBackends()) {
         const retried = await retry(failed[0]!.id)
         expect(retried.statusCode, retried.body).toBe(200)
         expect(retried.json<Delivery>()).toMatchObject({ id: failed[0]!.id, status: 'pending' })
-        expect((await retry(failed[0]!.id)).json<{ statusCode: number, code: string }>()).toMatchObject({ statusCode: 409, code: 'DELIVERY_NOT_FAILED' })
+        // now pending and due: retried again, it stays as it is
+        expect((await retry(failed[0]!.id)).json<Delivery>()).toMatchObject({ id: failed[0]!.id, status: 'pending' })
+        await db.pool.query(`UPDATE webhook_deliveries SET status = 'delivered' WHERE webhook_id = $1 AND event_id = $2`, [all, ids[0]])
+        const delivered = (await page('')).items.find((d) => d.eventId === ids[0])!
+        expect((await retry(delivered.id)).json<{ statusCode: number, code: string }>()).toMatchObject({ statusCode: 409, code: 'DELIVERY_NOT_FAILED' })
         expect((await retry(999_999_999)).statusCode).toBe(404)
         expect((await page('?status=failed')).items.map((d) => d.eventId)).toEqual([ids[1]])
+      })
+
+      /** deliveries of `all`: event id → [due now, attempts] */
+      const dueness = async () => new Map((await db.pool.query<{ event_id: string, due: boolean }>(
+        'SELECT event_id, next_attempt_at <= now() AS due FROM webhook_deliveries WHERE webhook_id = $1', [all])).rows.map((r) => [Number(r.event_id), r.due]))
+      const backOff = (eventIds: number[], leased = false) => db.pool.query(
+        `UPDATE webhook_deliveries SET attempts = 3, last_error = 'HTTP 503', last_attempt_at = now() - interval '1 second',
+           next_attempt_at = ${leased ? `now() - interval '1 second' + $3::int8 * interval '1 millisecond'` : `now() + interval '50 minutes'`}
+         WHERE webhook_id = $1 AND event_id = ANY($2::int8[])`, [all, eventIds, ...leased ? [leaseMsFor(WEBHOOK_TIMEOUT_MS)] : []])
+
+      it('a pending delivery waiting for its backoff, retried, is due now; one being attempted (leased) is left as it is', async () => {
+        await db.pool.query('DELETE FROM webhook_deliveries')
+        const ids = (await insertTrackingEvents(db.pool, [0, 1].map((i) => ({ tenantId: acme.id, type: `r${i}`, ts: Date.now(), source: 'rule' as const, payload: {} })))).map((e) => e!.id)
+        await backOff([ids[0]!])
+        await backOff([ids[1]!], true)
+        const items = (await call(acme, 'viewer', 'GET', `/${all}/deliveries`)).json<DeliveryPage>().items
+        const byEvent = (id: number) => items.find((d) => d.eventId === id)!
+        const waiting = await call(acme, 'admin', 'POST', `/${all}/deliveries/${byEvent(ids[0]!).id}/retry`)
+        expect(waiting.statusCode, waiting.body).toBe(200)
+        expect(waiting.json<Delivery>()).toMatchObject({ status: 'pending', attempts: 3 })
+        expect(Date.parse(waiting.json<Delivery>().nextAttemptAt!)).toBeLessThanOrEqual(Date.now() + 1000)
+        const leased = await call(acme, 'admin', 'POST', `/${all}/deliveries/${byEvent(ids[1]!).id}/retry`)
+        expect(leased.statusCode, leased.body).toBe(200)
+        expect(await dueness()).toEqual(new Map([[ids[0]!, true], [ids[1]!, false]]))
+        // another tenant's admin cannot touch it
+        await backOff([ids[0]!])
+        expect((await call(globex, 'admin', 'POST', `/${all}/deliveries/${byEvent(ids[0]!).id}/retry`)).statusCode).toBe(404)
+        expect((await dueness()).get(ids[0]!)).toBe(false)
+      })
+
+      it('enabling a webhook again, or changing its URL, makes its pending head due now (not the later ones; not a leased head)', async () => {
+        await db.pool.query('DELETE FROM webhook_deliveries')
+        const ids = (await insertTrackingEvents(db.pool, [0, 1].map((i) => ({ tenantId: acme.id, type: `p${i}`, ts: Date.now(), source: 'rule' as const, payload: {} })))).map((e) => e!.id)
+        const patch = async (body: object) => expect((await call(acme, 'admin', 'PATCH', `/${all}`, body)).statusCode).toBe(200)
+        await backOff(ids)
+        await patch({ description: 'unrelated' })
+        expect(await dueness()).toEqual(new Map([[ids[0]!, false], [ids[1]!, false]]))
+        await patch({ enabled: false })
+        await patch({ enabled: true })
+        expect(await dueness()).toEqual(new Map([[ids[0]!, true], [ids[1]!, false]]))
+        await backOff(ids)
+        await patch({ url: 'https://93.184.215.14/hooks/moved' })
+        expect(await dueness()).toEqual(new Map([[ids[0]!, true], [ids[1]!, false]]))
+        await backOff([ids[0]!], true)
+        await patch({ url: PUBLIC })
+        expect((await dueness()).get(ids[0]!)).toBe(false)
       })
     })
 

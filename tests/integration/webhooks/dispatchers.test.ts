@@ -3,6 +3,7 @@
 // a time per webhook; and a dispatcher stopped with a request in flight makes that delivery due
 // again, so the next start delivers it again (at-least-once across a restart).
 import { lookup } from 'node:dns/promises'
+import { pino } from 'pino'
 import { hostname } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresDatabase, databaseBackends, silentLog } from '../../helpers/databases.js'
@@ -22,10 +23,17 @@ const settings: WebhookSettings = {
   allowPrivate: true, allowHttp: true, stopGraceMs: 1000,
 }
 
-function dispatcher(db: Database, overrides: Partial<WebhookSettings> = {}) {
+/** A logger whose lines the test can read. */
+function recordingLog() {
+  const lines: Array<Record<string, unknown>> = []
+  return { lines, log: pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>) } }) }
+}
+
+function dispatcher(db: Database, overrides: Partial<WebhookSettings> = {}, log = silentLog) {
   const metrics = new Metrics({ defaultMetrics: false })
-  const d = new WebhookDispatcher({ pool: db.pool, log: silentLog, metrics, settings: { ...settings, ...overrides } })
-  return { d, metrics, delivered: async () => (await metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === 'delivered')?.value ?? 0 }
+  const d = new WebhookDispatcher({ pool: db.pool, log, metrics, settings: { ...settings, ...overrides } })
+  const outcome = async (o: string) => (await metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === o)?.value ?? 0
+  return { d, metrics, outcome, delivered: () => outcome('delivered') }
 }
 
 async function setup(db: Database, receiver: Receiver, slug: string, paths: string[], events: number) {
@@ -120,6 +128,40 @@ for (const backend of databaseBackends()) {
       } finally { await again.d.stop() }
       expect(receiver.eventIds('/slow')).toEqual([first, first, second, third])
       expect(receiver.eventIds('/quick')).toEqual([first, second, third])
+    })
+
+    it('a backlog past WEBHOOK_MAX_AGE_S on a dead endpoint is given up at once: one request, one warn line, every expired delivery failed', async () => {
+      const N = 60
+      const ids = await setup(db, receiver, 'expired', ['/dead'], N)
+      // the outage lasted longer than the maximum age: the whole backlog is past it
+      await db.pool.query(`UPDATE webhook_deliveries d SET created_at = now() - interval '2 hours', next_attempt_at = now() - interval '1 hour'
+        FROM webhooks w WHERE w.id = d.webhook_id AND w.url LIKE '%/dead'`)
+      const { tenant_id: tenantId } = (await db.pool.query<{ tenant_id: string }>(`SELECT tenant_id FROM webhooks WHERE url LIKE '%/dead'`)).rows[0]!
+      // and one event stored just now, within the maximum age
+      const [fresh] = await insertTrackingEvents(db.pool, [{ tenantId, type: 'comment', ts: Date.now(), source: 'rule', payload: {} }])
+      receiver.script = (r) => (r.path === '/dead' ? 500 : 200)
+      const { lines, log } = recordingLog()
+      const run = dispatcher(db, { maxAgeS: 3600 }, log)
+      const rows = async () => (await db.pool.query<{ event_id: number, status: string, attempts: number, last_error: string | null }>(
+        `SELECT d.event_id, d.status, d.attempts, d.last_error FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.url LIKE '%/dead' ORDER BY d.event_id`)).rows
+      run.d.start()
+      try {
+        // the fresh delivery is attempted (and retried) normally once the expired ones are out of the way
+        await eventually(async () => (await rows()).at(-1)!.attempts >= 2, 5000, 'the fresh delivery retried')
+      } finally { await run.d.stop() }
+      const all = await rows()
+      const expired = all.slice(0, N)
+      expect(expired.map((r) => r.event_id)).toEqual(ids)
+      expect(expired.every((r) => r.status === 'failed')).toBe(true)
+      expect(expired[0]!.attempts).toBe(1)
+      expect(expired.slice(1).every((r) => r.attempts === 0 && /^given up after WEBHOOK_MAX_AGE_S/.test(r.last_error ?? ''))).toBe(true)
+      expect(all.at(-1)).toMatchObject({ event_id: fresh!.id, status: 'pending' })
+      // the expired backlog cost the endpoint one request, not one per event
+      expect(receiver.at('/dead').filter((r) => r.body.id !== fresh!.id).length).toBeLessThanOrEqual(2)
+      const warnings = lines.filter((l) => l['code'] === 'WEBHOOK_DELIVERY_FAILED')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatchObject({ alsoGivenUp: N - 1, delivery: expect.any(Number) })
+      expect(await run.outcome('failed')).toBe(N)
     })
 
     it('without WEBHOOK_ALLOW_PRIVATE, refuses at delivery a URL on this network, whatever was stored (an address, or a name resolving to one)', async () => {

@@ -82,31 +82,47 @@ export async function assignShipment(c: Caller, id: string, body: AssignBody) {
     vehicleId: body.vehicleId !== undefined ? body.vehicleId : shipment.vehicleId,
     deviceId: body.deviceId !== undefined ? body.deviceId : shipment.deviceId,
   })
-  const { count } = await c.db.shipment.updateMany({ where: { id, status: shipment.status }, data: { ...body, status } })
-  if (count === 0) throw conflict('the shipment changed while it was being assigned; read it again and retry')
-  announce(c, id)
+  const events = await c.db.$transaction(async (tx) => {
+    const { count } = await tx.shipment.updateMany({ where: { id, status: shipment.status }, data: { ...body, status } })
+    if (count === 0) throw conflict('the shipment changed while it was being assigned; read it again and retry')
+    // a swap of assets on a shipment under way leaves its status, and stores nothing
+    if (status === shipment.status) return []
+    const changed = await tx.trackingEvent.create({
+      data: {
+        tenantId: c.tenantId, type: 'shipment_status', shipmentId: id,
+        vehicleId: body.vehicleId !== undefined ? body.vehicleId : shipment.vehicleId,
+        deviceId: body.deviceId !== undefined ? body.deviceId : shipment.deviceId,
+        ts: new Date(), source: 'user', userId: c.userId, payload: { reference: shipment.reference, from: shipment.status, to: status },
+      },
+    })
+    await addWebhookDeliveries(tx, c.tenantId, [changed])
+    return [changed]
+  })
+  announce(c, id, [], events.map(storedEventOf))
   return getShipment(c.db, id)
 }
 
 export async function cancelShipment(c: Caller, id: string, reason: string | undefined) {
   const ts = new Date()
-  const event = await c.db.$transaction(async (tx) => {
+  const events = await c.db.$transaction(async (tx) => {
     const shipment = await tx.shipment.findUnique({ where: { id } })
     if (!shipment) throw notFound('shipment')
     if (shipment.status === 'cancelled') throw new AppError(409, 'SHIPMENT_CLOSED', 'the shipment is already cancelled')
     assertOpen(shipment, 'cancel it')
     const { count } = await tx.shipment.updateMany({ where: { id, status: { notIn: CLOSED } }, data: { status: 'cancelled', cancelledAt: ts } })
     if (count === 0) throw conflict('the shipment was closed while it was being cancelled')
+    const base = { tenantId: c.tenantId, shipmentId: id, vehicleId: shipment.vehicleId, deviceId: shipment.deviceId, ts, source: 'user' as const, userId: c.userId }
     const cancelled = await tx.trackingEvent.create({
-      data: {
-        tenantId: c.tenantId, type: 'shipment_cancelled', shipmentId: id, vehicleId: shipment.vehicleId, deviceId: shipment.deviceId,
-        ts, source: 'user', userId: c.userId, payload: { reason: reason ?? null },
-      },
+      data: { ...base, type: 'shipment_cancelled', payload: { reference: shipment.reference, reason: reason ?? null } },
     })
-    await addWebhookDeliveries(tx, c.tenantId, [cancelled])
-    return cancelled
+    // like every status change (the catalogue's shipment_status), after the event that caused it
+    const changed = await tx.trackingEvent.create({
+      data: { ...base, type: 'shipment_status', payload: { reference: shipment.reference, from: shipment.status, to: 'cancelled' } },
+    })
+    await addWebhookDeliveries(tx, c.tenantId, [cancelled, changed])
+    return [cancelled, changed]
   })
-  announce(c, id, [], [storedEventOf(event)])
+  announce(c, id, [], events.map(storedEventOf))
   return getShipment(c.db, id)
 }
 

@@ -43,21 +43,27 @@ export async function updateStop(c: Caller, shipmentId: string, stopId: string, 
 const UNDER_WAY: ShipmentStatus[] = ['in_transit', 'at_stop', 'exception']
 
 export async function skipStop(c: Caller, shipmentId: string, stopId: string) {
-  await pendingStop(c, shipmentId, stopId, 'skip its stops')
+  const stop = await pendingStop(c, shipmentId, stopId, 'skip its stops')
   const ts = new Date()
   const events = await c.db.$transaction(async (tx) => {
     const { count } = await tx.stop.updateMany({ where: { id: stopId, status: 'pending' }, data: { status: 'skipped', eta: null, etaStatus: 'unknown' } })
     if (count === 0) throw notPending('no longer pending')
-    const base = { tenantId: c.tenantId, shipmentId, ts, source: 'user' as const, userId: c.userId }
+    const shipment = await tx.shipment.findUniqueOrThrow({ where: { id: shipmentId }, select: { status: true, reference: true, vehicleId: true, deviceId: true } })
+    const base = { tenantId: c.tenantId, shipmentId, vehicleId: shipment.vehicleId, deviceId: shipment.deviceId, ts, source: 'user' as const, userId: c.userId }
+    // the context the processing core's milestones carry (src/core/features/stop-milestones.ts)
+    const context = { reference: shipment.reference, stop: { seq: stop.seq, type: stop.type, name: stop.name } }
     // on the shipment's timeline beside the events the processing core records
-    const rows = [await tx.trackingEvent.create({ data: { ...base, type: 'stop_skipped', stopId, payload: {} } })]
+    const rows = [await tx.trackingEvent.create({ data: { ...base, type: 'stop_skipped', stopId, payload: context } })]
     // the last open stop of a shipment under way: nothing is left to depart from, so it is done now,
-    // by the rule the processing core applies (every stop departed or skipped = delivered)
+    // by the rule the processing core applies (every stop departed or skipped = delivered), with the
+    // same events: delivered (a webhook filtered on milestones learns it too), then the status
     const open = await tx.stop.count({ where: { shipmentId, status: { in: ['pending', 'arrived'] } } })
-    const shipment = await tx.shipment.findUniqueOrThrow({ where: { id: shipmentId }, select: { status: true } })
     if (open === 0 && UNDER_WAY.includes(shipment.status)) {
       const done = await tx.shipment.updateMany({ where: { id: shipmentId, status: shipment.status }, data: { status: 'delivered', deliveredAt: ts } })
-      if (done.count === 1) rows.push(await tx.trackingEvent.create({ data: { ...base, type: 'shipment_status', payload: { from: shipment.status, to: 'delivered' } } }))
+      if (done.count === 1) {
+        rows.push(await tx.trackingEvent.create({ data: { ...base, type: 'delivered', stopId, payload: { ...context, by: 'skip' } } }))
+        rows.push(await tx.trackingEvent.create({ data: { ...base, type: 'shipment_status', payload: { reference: shipment.reference, from: shipment.status, to: 'delivered' } } }))
+      }
     }
     await addWebhookDeliveries(tx, c.tenantId, rows)
     return rows

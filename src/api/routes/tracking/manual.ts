@@ -47,7 +47,7 @@ function plan(s: { status: ShipmentStatus }, body: ManualEvent, now: number): { 
 
 export async function recordManualEvent(db: TenantDb, who: Author, shipmentId: string, body: ManualEvent, now = Date.now()) {
   return db.$transaction(async (tx) => {
-    const s = await tx.shipment.findUnique({ where: { id: shipmentId }, select: { id: true, status: true, vehicleId: true, deviceId: true, deliveredAt: true } })
+    const s = await tx.shipment.findUnique({ where: { id: shipmentId }, select: { id: true, reference: true, status: true, vehicleId: true, deviceId: true, deliveredAt: true } })
     if (!s) throw notFound('shipment')
     const { rows, next } = plan(s, body, now)
     if (next) {
@@ -57,7 +57,8 @@ export async function recordManualEvent(db: TenantDb, who: Author, shipmentId: s
       rows.push({ type: 'shipment_status', ts: next.deliveredAt ?? new Date(now), payload: { from: s.status, to: next.status } })
     }
     const base = { tenantId: who.tenantId, shipmentId: s.id, vehicleId: s.vehicleId, deviceId: s.deviceId, source: 'user' as const, userId: who.userId }
-    const created = await tx.trackingEvent.createManyAndReturn({ data: rows.map((r) => ({ ...base, ...r })) })
+    // the shipment's reference, as in the processing core's events, before the event's own fields
+    const created = await tx.trackingEvent.createManyAndReturn({ data: rows.map((r) => ({ ...base, ...r, payload: { reference: s.reference, ...r.payload } })) })
     await addWebhookDeliveries(tx, who.tenantId, created)
     const events: StoredTrackingEvent[] = created.map(storedEventOf).sort((a, b) => a.id - b.id)
     return {

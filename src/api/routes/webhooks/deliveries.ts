@@ -1,11 +1,13 @@
 // A webhook's deliveries: what was sent, what is waiting and what was given up, newest event
-// first (keyset-paged on the event id, like the other feeds), and a failed one put back in line.
+// first (keyset-paged on the event id, like the other feeds), a failed one put back in line, and a
+// pending one made due now (its backoff dropped).
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { AppError, notFound } from '../../../errors.js'
 import type { TenantDb } from '../../../db/tenant-scope.js'
 import { errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
+import { makeDueNow, leaseMsFor } from '../../../webhooks/store.js'
 import { DeliveriesQuery, Delivery, DeliveryPage, DeliveryParams, WebhookParams } from './schemas.js'
 
 const encode = (eventId: number) => Buffer.from(`w:${eventId}`, 'utf8').toString('base64url')
@@ -37,7 +39,7 @@ async function assertWebhook(db: TenantDb, id: string): Promise<void> {
   if (!await db.webhook.findUnique({ where: { id }, select: { id: true } })) throw notFound('webhook')
 }
 
-const deliveries: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify) => {
+const deliveries: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const tags = ['webhooks']
 
@@ -62,7 +64,10 @@ const deliveries: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify) => {
 
   app.post('/:id/deliveries/:deliveryId/retry', {
     schema: {
-      tags, summary: 'Put a failed delivery back in line: it is attempted again (once more, if it is older than WEBHOOK_MAX_AGE_S) before the webhook\'s later events',
+      tags,
+      summary: 'Retry a delivery now. A failed one is put back in line: it is attempted again (once more, if it is older than WEBHOOK_MAX_AGE_S) before the webhook\'s later events. '
+        + 'A pending one waiting for its next attempt (backoff) is made due now: the dispatcher takes it at its next poll (WEBHOOK_POLL_MS). '
+        + 'A pending one being attempted right now is left as it is (its nextAttemptAt is the end of that attempt\'s lease). A delivered one is a 409',
       params: DeliveryParams, response: { 200: Delivery, ...errors(400, 401, 403, 404, 409) },
     },
     config: { access: 'admin' },
@@ -70,9 +75,12 @@ const deliveries: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify) => {
     const { id: webhookId, deliveryId } = request.params
     const where = { id: BigInt(deliveryId), webhookId }
     const { count } = await request.db.webhookDelivery.updateMany({ where: { ...where, status: 'failed' }, data: { status: 'pending', nextAttemptAt: new Date() } })
+    if (count === 0) {
+      await makeDueNow(ctx.db.pool, { tenantId: request.principal.tid, webhookId, deliveryId: where.id }, leaseMsFor(ctx.config.WEBHOOK_TIMEOUT_MS))
+    }
     const row = await request.db.webhookDelivery.findFirst({ where })
     if (!row) throw notFound('delivery')
-    if (count === 0) throw new AppError(409, 'DELIVERY_NOT_FAILED', `only a failed delivery can be retried; this one is ${row.status}`)
+    if (row.status === 'delivered') throw new AppError(409, 'DELIVERY_NOT_FAILED', 'only a failed or pending delivery can be retried; this one was delivered')
     return (await views(request.db, [row]))[0]!
   })
 }

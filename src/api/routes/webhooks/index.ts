@@ -1,6 +1,8 @@
 // Outbound webhooks (docs/webhooks.md). Admins of the tenant manage them; operators and viewers may
 // read them, never their secret, which is returned only when a webhook is created or its secret
-// rotated. Every query goes through the tenant-scoped client: another tenant's webhook is a 404.
+// rotated, nor their URL's query string. Queries go through the tenant-scoped client (another
+// tenant's webhook is a 404), except the few raw statements (the create's lock, the reset of a
+// head's backoff), which name the tenant themselves.
 // The URL is checked against the SSRF rules here, and again at every delivery.
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -9,16 +11,29 @@ import { AppError, notFound } from '../../../errors.js'
 import type { Webhook as WebhookRow } from '../../../generated/prisma/client.js'
 import { newWebhookSecret } from '../../../webhooks/signature.js'
 import { checkUrlNow } from '../../../webhooks/ssrf.js'
+import { leaseMsFor, makeDueNow } from '../../../webhooks/store.js'
 import { Page, PageQuery, errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
 import deliveries from './deliveries.js'
 import { CreateWebhook, Created, UpdateWebhook, Webhook, WebhookParams } from './schemas.js'
 
+const isAdmin = (principal: object) => 'role' in principal && principal.role === 'admin'
+
 /** Webhooks per tenant at most: each one is written for every matching event on the ingestion path. */
 export const WEBHOOKS_PER_TENANT = 20
 
-export const webhookView = (w: WebhookRow) => ({
-  id: w.id, url: w.url, eventTypes: w.eventTypes, enabled: w.enabled, description: w.description, createdAt: w.createdAt, updatedAt: w.updatedAt,
+/**
+ * The URL as a reader other than an admin sees it: without its query string (`https://host/path?…`),
+ * where an integrator may have put a token.
+ */
+export function redactedUrl(url: string): string {
+  const q = url.indexOf('?')
+  return q < 0 ? url : `${url.slice(0, q)}?…`
+}
+
+/** The webhook as the API shows it; `fullUrl` false (readers other than admins) hides the URL's query string. */
+export const webhookView = (w: WebhookRow, fullUrl = true) => ({
+  id: w.id, url: fullUrl ? w.url : redactedUrl(w.url), eventTypes: w.eventTypes, enabled: w.enabled, description: w.description, createdAt: w.createdAt, updatedAt: w.updatedAt,
   health: { consecutiveFailures: w.consecutiveFailures, lastError: w.lastError, lastSuccessAt: w.lastSuccessAt, lastFailureAt: w.lastFailureAt },
 })
 
@@ -39,7 +54,8 @@ const webhooks: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx 
       request.db.webhook.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: limit, skip: offset }),
       request.db.webhook.count(),
     ])
-    return { items: items.map(webhookView), total, limit, offset }
+    const full = isAdmin(request.principal)
+    return { items: items.map((w) => webhookView(w, full)), total, limit, offset }
   })
 
   app.get('/:id', {
@@ -48,7 +64,7 @@ const webhooks: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx 
   }, async (request) => {
     const webhook = await request.db.webhook.findUnique({ where: { id: request.params.id } })
     if (!webhook) throw notFound('webhook')
-    return webhookView(webhook)
+    return webhookView(webhook, isAdmin(request.principal))
   })
 
   app.post('/', {
@@ -59,12 +75,17 @@ const webhooks: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx 
     config: { access: 'admin' },
   }, async (request, reply) => {
     const url = await checked(request.body.url)
-    if (await request.db.webhook.count() >= WEBHOOKS_PER_TENANT) {
-      throw new AppError(409, 'WEBHOOK_LIMIT', `a tenant has at most ${WEBHOOKS_PER_TENANT} webhooks; delete one first`)
-    }
     const secret = newWebhookSecret()
-    const webhook = await request.db.webhook.create({
-      data: { ...request.body, url, secret, tenantId: request.principal.tid },
+    const tenantId = request.principal.tid
+    // count and create under a per-tenant lock (the tenant's row, FOR NO KEY UPDATE: it does not block
+    // the rows referencing the tenant), so parallel creates cannot pass the limit together. The base
+    // client, since the tenant-scoped one refuses raw SQL: every query here names the tenant itself.
+    const webhook = await ctx.db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR NO KEY UPDATE`
+      if (await tx.webhook.count({ where: { tenantId } }) >= WEBHOOKS_PER_TENANT) {
+        throw new AppError(409, 'WEBHOOK_LIMIT', `a tenant has at most ${WEBHOOKS_PER_TENANT} webhooks; delete one first`)
+      }
+      return tx.webhook.create({ data: { ...request.body, url, secret, tenantId } })
     })
     return reply.status(201).send({ webhook: webhookView(webhook), secret })
   })
@@ -77,6 +98,11 @@ const webhooks: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx 
     const data = { ...rest, ...(url !== undefined ? { url: await checked(url) } : {}) }
     const { count } = await request.db.webhook.updateMany({ where: { id: request.params.id }, data })
     if (count === 0) throw notFound('webhook')
+    // enabled again or pointed elsewhere: the head's backoff (earned by the old endpoint, or during an
+    // outage) no longer applies; it is due now (left alone while an attempt of it is in flight)
+    if (rest.enabled === true || url !== undefined) {
+      await makeDueNow(ctx.db.pool, { tenantId: request.principal.tid, webhookId: request.params.id }, leaseMsFor(ctx.config.WEBHOOK_TIMEOUT_MS))
+    }
     return webhookView(await request.db.webhook.findUniqueOrThrow({ where: { id: request.params.id } }))
   })
 
