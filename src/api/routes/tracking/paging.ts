@@ -40,6 +40,16 @@ export function parseDeadLetterCursor(cursor: string | undefined): DeadLetterKey
   return { receivedAt, id }
 }
 
+/** A webhook's deliveries (GET /webhooks/{id}/deliveries) page on their event id, newest first: `w:`. */
+export const deliveryCursor = (eventId: number) => encode(`w:${eventId}`)
+
+export function parseDeliveryCursor(cursor: string | undefined): bigint | undefined {
+  if (cursor === undefined) return undefined
+  const m = /^w:(\d{1,18})$/.exec(decode(cursor))
+  if (!m) throw invalid('cursor')
+  return BigInt(m[1]!)
+}
+
 /** Device ids match DeviceId (1–64 of [A-Za-z0-9_.:-]): a cursor naming anything else was not ours. */
 export const deviceCursor = (deviceId: string) => encode(`d:${deviceId}`)
 

@@ -8,16 +8,8 @@ import type { TenantDb } from '../../../db/tenant-scope.js'
 import { errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
 import { makeDueNow, leaseMsFor } from '../../../webhooks/store.js'
+import { deliveryCursor, parseDeliveryCursor } from '../tracking/paging.js'
 import { DeliveriesQuery, Delivery, DeliveryPage, DeliveryParams, WebhookParams } from './schemas.js'
-
-const encode = (eventId: number) => Buffer.from(`w:${eventId}`, 'utf8').toString('base64url')
-
-function parseCursor(cursor: string | undefined): bigint | undefined {
-  if (cursor === undefined) return undefined
-  const m = /^w:(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
-  if (!m) throw new AppError(400, 'INVALID_CURSOR', 'cursor is not a cursor this API issued')
-  return BigInt(m[1]!)
-}
 
 interface Row {
   id: bigint, eventId: bigint, status: 'pending' | 'delivered' | 'failed', attempts: number, nextAttemptAt: Date, lastAttemptAt: Date | null,
@@ -51,7 +43,7 @@ const deliveries: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ct
     config: { access: 'read' },
   }, async (request) => {
     const { status, limit, cursor } = request.query
-    const before = parseCursor(cursor)
+    const before = parseDeliveryCursor(cursor)
     await assertWebhook(request.db, request.params.id)
     const rows = await request.db.webhookDelivery.findMany({
       where: { webhookId: request.params.id, ...(status ? { status } : {}), ...(before !== undefined ? { eventId: { lt: before } } : {}) },
@@ -59,7 +51,7 @@ const deliveries: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ct
     })
     const items = rows.slice(0, limit)
     const last = items.at(-1)
-    return { items: await views(request.db, items), nextCursor: rows.length > limit && last ? encode(Number(last.eventId)) : null }
+    return { items: await views(request.db, items), nextCursor: rows.length > limit && last ? deliveryCursor(Number(last.eventId)) : null }
   })
 
   app.post('/:id/deliveries/:deliveryId/retry', {
