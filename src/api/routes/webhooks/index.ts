@@ -14,10 +14,9 @@ import { checkUrlNow } from '../../../webhooks/ssrf.js'
 import { leaseMsFor, makeDueNow } from '../../../webhooks/store.js'
 import { Page, PageQuery, errors } from '../../schemas/common.js'
 import type { ApiContext } from '../../context.js'
+import { hasAccess } from '../../plugins/auth.js'
 import deliveries from './deliveries.js'
 import { CreateWebhook, Created, UpdateWebhook, Webhook, WebhookParams } from './schemas.js'
-
-const isAdmin = (principal: object) => 'role' in principal && principal.role === 'admin'
 
 /** Webhooks per tenant at most: each one is written for every matching event on the ingestion path. */
 export const WEBHOOKS_PER_TENANT = 20
@@ -54,7 +53,7 @@ const webhooks: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx 
       request.db.webhook.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: limit, skip: offset }),
       request.db.webhook.count(),
     ])
-    const full = isAdmin(request.principal)
+    const full = hasAccess('admin', request.principal)
     return { items: items.map((w) => webhookView(w, full)), total, limit, offset }
   })
 
@@ -64,7 +63,7 @@ const webhooks: FastifyPluginAsync<{ ctx: ApiContext }> = async (fastify, { ctx 
   }, async (request) => {
     const webhook = await request.db.webhook.findUnique({ where: { id: request.params.id } })
     if (!webhook) throw notFound('webhook')
-    return webhookView(webhook, isAdmin(request.principal))
+    return webhookView(webhook, hasAccess('admin', request.principal))
   })
 
   app.post('/', {
