@@ -66,6 +66,28 @@ async function publishReadings(node: TestNode, tenant: Provisioned, count: numbe
   return sent
 }
 
+/**
+ * The end of an expiry test, after the sweep removed the `gone` session: a message published now
+ * is not queued for it (it comes back with no session and nothing waiting), while `stays`,
+ * connected all along (longer than the expiry), still gets it live and keeps its session.
+ */
+async function expectGoneAndStays(o: {
+  publish: () => Promise<string[]>, stays: Session, reconnectGone: () => Promise<Session>, reconnectStays: () => Promise<Session>,
+}): Promise<void> {
+  const [later] = await o.publish()
+  const back = await o.reconnectGone()
+  expect(back.sessionPresent).toBe(false)
+  await settle()
+  expect(back.received).toEqual([])
+  await back.client.endAsync()
+
+  await eventually(() => o.stays.received.includes(later!), 5000, 'the live message on the connected session')
+  await o.stays.client.endAsync()
+  const again = await o.reconnectStays()
+  expect(again.sessionPresent).toBe(true)
+  await again.client.endAsync()
+}
+
 const dropped = async (nodes: TestNode[], reason: 'queue_full' | 'expired') => {
   let sum = 0
   for (const node of nodes) sum += (await node.server.metrics.mqttQueuedDropped.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0
@@ -152,19 +174,11 @@ describe('persistent sessions in one process (memory persistence)', () => {
     await eventually(async () => await expired([expiring]) >= 1, 8000, 'the session to expire')
     expect(await expired([expiring])).toBe(1)
     expect(await dropped([expiring], 'expired')).toBe(2)
-    const [later] = await publishReadings(expiring, acme2, 1)
-    const back = await session(expiring.mqttUrl, integration(acme2, 'acme:gone'))
-    expect(back.sessionPresent).toBe(false)
-    await settle()
-    expect(back.received).toEqual([])
-    await back.client.endAsync()
-
-    // connected all along (longer than the expiry): still subscribed, and its session is there
-    await eventually(() => stays.received.includes(later!), 5000, 'the live message on the connected session')
-    await stays.client.endAsync()
-    const again = await session(expiring.mqttUrl, integration(acme2, 'acme:stays'))
-    expect(again.sessionPresent).toBe(true)
-    await again.client.endAsync()
+    await expectGoneAndStays({
+      publish: () => publishReadings(expiring, acme2, 1), stays,
+      reconnectGone: () => session(expiring.mqttUrl, integration(acme2, 'acme:gone')),
+      reconnectStays: () => session(expiring.mqttUrl, integration(acme2, 'acme:stays')),
+    })
   })
 })
 
@@ -302,17 +316,10 @@ describe.runIf(services().redis && postgresAvailable())('persistent sessions ove
     expect(await redis.zscore(`${prefixY}mqtt:sessions:seen`, clientIdOf('gone'))).toBeNull()
     expect(await redis.sismember(`${prefixY}mqtt:clients`, clientIdOf('gone'))).toBe(0)
 
-    const [later] = await publishReadings(y1, acme, 1)
-    const back = await session(y2.mqttUrl, integration('gone'))
-    expect(back.sessionPresent).toBe(false)
-    await settle()
-    expect(back.received).toEqual([])
-    await back.client.endAsync()
-
-    await eventually(() => stays.received.includes(later!), 5000, 'the live message on the connected session')
-    await stays.client.endAsync()
-    const again = await session(y1.mqttUrl, integration('stays'))
-    expect(again.sessionPresent).toBe(true)
-    await again.client.endAsync()
+    await expectGoneAndStays({
+      publish: () => publishReadings(y1, acme, 1), stays,
+      reconnectGone: () => session(y2.mqttUrl, integration('gone')),
+      reconnectStays: () => session(y1.mqttUrl, integration('stays')),
+    })
   })
 })
