@@ -15,7 +15,7 @@ import { diagnose } from './lib/eta-diagnosis.js'
 import { printVerdicts, table, verdict, type Cell, type Verdict } from './lib/report.js'
 import { median } from './lib/stats.js'
 import { simulateTrip, type SimTrip } from './lib/trips.js'
-import { HORIZONS_MIN, naiveSamples, replay, summarize, type Sample, type Variant } from './lib/eta-replay.js'
+import { HORIZONS_MIN, naiveSamples, replayFleet, summarize, type Sample, type Variant } from './lib/eta-replay.js'
 
 const { values: flags } = parseArgs({ options: { trips: { type: 'string' }, runs: { type: 'string' } } })
 const TRIPS = Number(flags.trips ?? 100)
@@ -31,11 +31,8 @@ function tripsFor(seed: number): SimTrip[] {
   return Array.from({ length: TRIPS }, (_, i) => simulateTrip(seed * 100_003 + i, i, { t0: T0 + i * 86_400_000 }))
 }
 
-async function evaluate(trips: readonly SimTrip[], variant: Variant, c: Config): Promise<Sample[]> {
-  const out: Sample[] = []
-  for (const trip of trips) out.push(...await replay(trip, variant, processingSettings(c), filterSettings(c)))
-  return out
-}
+const evaluate = (trips: readonly SimTrip[], variant: Variant, c: Config): Promise<Sample[]> =>
+  replayFleet(trips, variant, processingSettings(c), filterSettings(c))
 
 const fmt = (n: number) => n.toFixed(1)
 

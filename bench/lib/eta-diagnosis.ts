@@ -4,9 +4,8 @@
 // (without pace variability, traffic, town driving or dwell overruns), and the ETA settings varied
 // one at a time. src/core is not changed: settings go through loadConfig like any deployment's.
 import type { Config } from '../../src/config.js'
-import { blendedSpeed } from '../../src/geo/eta.js'
 import { filterSettings, processingSettings } from '../../src/ingest/assemble.js'
-import { HORIZONS_MIN, naiveSamples, planOf, replay, summarize, type Sample, type Variant } from './eta-replay.js'
+import { HORIZONS_MIN, naiveSamples, planOf, replayFleet, summarize, type Sample, type Variant } from './eta-replay.js'
 import { median } from './stats.js'
 import { table, type Cell } from './report.js'
 import { REAL_WORLD, STOP_RADIUS_M, simulateTrip, type SimTrip, type World } from './trips.js'
@@ -21,11 +20,8 @@ const cell = (samples: readonly Sample[], h: number, filter?: (s: Sample) => boo
   return a.n === 0 ? '–' : `${a.mae.toFixed(1)} (${a.bias >= 0 ? '+' : ''}${a.bias.toFixed(1)})`
 }
 
-async function evaluate(trips: readonly SimTrip[], variant: Variant, c: Config): Promise<Sample[]> {
-  const out: Sample[] = []
-  for (const t of trips) out.push(...await replay(t, variant, processingSettings(c), filterSettings(c)))
-  return out
-}
+const evaluate = (trips: readonly SimTrip[], variant: Variant, c: Config): Promise<Sample[]> =>
+  replayFleet(trips, variant, processingSettings(c), filterSettings(c))
 
 function bySituation(trips: readonly SimTrip[], route: Sample[], noRoute: Sample[], naiveKmh: number) {
   const naive = trips.flatMap((t) => naiveSamples(t, naiveKmh / 3.6))
@@ -45,24 +41,23 @@ function bySituation(trips: readonly SimTrip[], route: Sample[], noRoute: Sample
 }
 
 /** The speed the ETA divided by, against the truck's real average over the rest of the leg. */
-function speedAccuracy(trips: readonly SimTrip[], route: Sample[], defaultMps: number) {
+function speedAccuracy(trips: readonly SimTrip[], route: Sample[]) {
   const plans = new Map(trips.map((t) => [t.id, planOf(t, true)]))
   const byId = new Map(trips.map((t) => [t.id, t]))
   const row = (label: string, h: number, dwelling: boolean): Cell[] => {
     const errors: number[] = []
     for (const s of route) {
-      if (s.horizonMin !== h || s.stopsBefore > 0 || s.dwelling !== dwelling || s.alongM === null) continue
+      if (s.horizonMin !== h || s.stopsBefore > 0 || s.dwelling !== dwelling || s.alongM === null || s.usedMps === null) continue
       const remainingM = plans.get(s.trip)!.stopAlongM![s.stop]! - STOP_RADIUS_M - s.alongM
       // dwelling: the drive starts when the truck leaves the previous stop
       const driveS = (s.truth - (dwelling ? byId.get(s.trip)!.departures[s.stop - 1]! : s.at)) / 1000
-      const usedMps = blendedSpeed(s.speed?.mps, s.speed?.confidence ?? 0, defaultMps)
-      if (remainingM > 0 && driveS > 0) errors.push(usedMps / (remainingM / driveS) - 1)
+      if (remainingM > 0 && driveS > 0) errors.push(s.usedMps / (remainingM / driveS) - 1)
     }
     const mean = errors.reduce((a, b) => a + b, 0) / Math.max(1, errors.length)
     return [label, `${h} min`, String(errors.length), `${(100 * median(errors.map(Math.abs))).toFixed(1)}%`, `${mean >= 0 ? '+' : ''}${(100 * mean).toFixed(1)}%`]
   }
   const rows = [...HORIZONS_MIN.map((h) => row('driving to the next stop', h, false)), row('still at the previous stop', 60, true)]
-  console.log('\nspeed the ETA used (the typical open-road pace, blended with the default; before the current pace is blended in) ÷ the truck\'s real average over the rest of the leg − 1 (planned route); < 0: ETA too late')
+  console.log('\nspeed the ETA used (the typical open-road pace, blended with the fleet\'s or the default; before the current pace is blended in) ÷ the truck\'s real average over the rest of the leg − 1 (planned route); < 0: ETA too late')
   console.log(table(['truck', 'horizon', 'samples', 'median |error|', 'mean error'], rows))
 }
 
@@ -113,7 +108,7 @@ async function settings(trips: readonly SimTrip[], route: Sample[], noRoute: Sam
 export async function diagnose(trips: readonly SimTrip[], route: Sample[], noRoute: Sample[], configFor: ConfigFor): Promise<void> {
   const c = configFor()
   bySituation(trips, route, noRoute, c.ETA_DEFAULT_SPEED_KMH)
-  speedAccuracy(trips, route, c.ETA_DEFAULT_SPEED_KMH / 3.6)
+  speedAccuracy(trips, route)
   const few = trips.slice(0, DIAG_TRIPS)
   await counterfactuals(few, route, configFor)
   await settings(few, route, noRoute, configFor)

@@ -7,7 +7,9 @@ import { haversineM } from '../../src/geo/distance.js'
 import { RouteLine } from '../../src/geo/route.js'
 import type { Fix } from '../../src/contracts/payloads.js'
 import { stopsOnRoute, type ShipmentPlan } from '../../src/core/context.js'
-import { typicalPace } from '../../src/core/features/eta.js'
+import type { CoreEffect } from '../../src/core/effects.js'
+import { mergeFleetPace, type FleetPace } from '../../src/core/features/fleet-pace.js'
+import { speedOf, typicalPace } from '../../src/core/features/eta.js'
 import type { EtaFeature } from '../../src/core/features/eta-state.js'
 import type { RouteProgress } from '../../src/core/features/route.js'
 import { AssetPipeline } from '../../src/core/pipeline.js'
@@ -37,6 +39,8 @@ export interface Sample {
   dwelling: boolean
   /** the open-road typical pace in the state then (m/s and the confidence in it), null before any */
   speed: { mps: number, confidence: number } | null
+  /** the open-road speed the ETA drove at (that pace blended with the fleet's, or the default), m/s; null before any state */
+  usedMps: number | null
   /** where the route feature had the truck, metres along the planned route (route variant only) */
   alongM: number | null
 }
@@ -64,7 +68,7 @@ function wantedOf(trip: SimTrip): Wanted[] {
   return trip.arrivals.flatMap((truth, stop) => HORIZONS_MIN.map((h) => ({ stop, horizonMin: h, at: truth - h * 60_000 }))).sort((a, b) => a.at - b.at)
 }
 
-function context(trip: SimTrip, stop: number, horizonMin: number, fix: Fix): Omit<Sample, 'predicted' | 'speed' | 'alongM'> {
+function context(trip: SimTrip, stop: number, horizonMin: number, fix: Fix): Omit<Sample, 'predicted' | 'speed' | 'usedMps' | 'alongM'> {
   const at = fix.ts
   let stopsBefore = 0
   let dwelling = false
@@ -75,7 +79,19 @@ function context(trip: SimTrip, stop: number, horizonMin: number, fix: Fix): Omi
   return { trip: trip.id, stop, horizonMin, at, truth: trip.arrivals[stop]!, stopsBefore, dwelling }
 }
 
-export async function replay(trip: SimTrip, variant: Variant, processing: ProcessingSettings, filters: FilterSettings): Promise<Sample[]> {
+/**
+ * A tenant's fleet pace, kept as src/db/fleet-pace.ts keeps it but in memory: the trips of one set
+ * are one fleet's, replayed one after the other (each on its own day, by its own truck), so a trip
+ * starts from the paces the fleet's earlier trips handed over.
+ */
+export class Fleet {
+  pace: FleetPace | null = null
+  learn(effects: readonly CoreEffect[]): void {
+    for (const e of effects) if (e.kind === 'pace') this.pace = mergeFleetPace(this.pace, e)
+  }
+}
+
+export async function replay(trip: SimTrip, variant: Variant, processing: ProcessingSettings, filters: FilterSettings, fleet = new Fleet()): Promise<Sample[]> {
   const plan = planOf(trip, variant === 'route')
   let latest: AssetState | null = null
   let drops = 0
@@ -83,7 +99,8 @@ export async function replay(trip: SimTrip, variant: Variant, processing: Proces
     dropped: () => { drops++ },
     accepted: (_fixes, state) => { latest = state },
     events: () => undefined,
-  }, { load: async () => ({ vehicleId: null, fences: null, shipment: plan }) })
+    effects: (effects) => { fleet.learn(effects) },
+  }, { load: async () => ({ vehicleId: null, fences: null, shipment: plan, fleetPace: fleet.pace }) })
   const wanted = wantedOf(trip)
   const samples: Sample[] = []
   let k = 0
@@ -94,8 +111,9 @@ export async function replay(trip: SimTrip, variant: Variant, processing: Proces
       const eta = state.features['eta'] as EtaFeature | undefined
       // the open-road pace: what the diagnosis compares with the truck's real average
       const speed = eta ? typicalPace(eta.open) : null
+      const usedMps = eta ? speedOf(eta.open, fleet.pace?.open, processing.eta.defaultSpeedMps) : null
       const alongM = (state.features['route'] as RouteProgress | undefined)?.alongM ?? null
-      samples.push({ ...context(trip, w.stop, w.horizonMin, fix), predicted: eta?.stops[trip.stops[w.stop]!.id]?.eta ?? null, speed, alongM })
+      samples.push({ ...context(trip, w.stop, w.horizonMin, fix), predicted: eta?.stops[trip.stops[w.stop]!.id]?.eta ?? null, speed, usedMps, alongM })
     }
   }
   for (let i = 0; i < trip.fixes.length; i++) {
@@ -108,6 +126,14 @@ export async function replay(trip: SimTrip, variant: Variant, processing: Proces
   return samples
 }
 
+/** Every trip of a set replayed in order, as one fleet (one tenant). */
+export async function replayFleet(trips: readonly SimTrip[], variant: Variant, processing: ProcessingSettings, filters: FilterSettings): Promise<Sample[]> {
+  const fleet = new Fleet()
+  const out: Sample[] = []
+  for (const trip of trips) out.push(...await replay(trip, variant, processing, filters, fleet))
+  return out
+}
+
 /** Great-circle distance ÷ a constant speed, no dwell: what a first version would do. */
 export function naiveSamples(trip: SimTrip, speedMps: number): Sample[] {
   const samples: Sample[] = []
@@ -116,7 +142,7 @@ export function naiveSamples(trip: SimTrip, speedMps: number): Sample[] {
     while (i + 1 < trip.fixes.length && trip.fixes[i + 1]!.ts <= w.at) i++
     if (i < 0) continue
     const fix = trip.fixes[i]!, stop = trip.stops[w.stop]!
-    samples.push({ ...context(trip, w.stop, w.horizonMin, fix), predicted: fix.ts + (haversineM([fix.lon, fix.lat], [stop.lon, stop.lat]) / speedMps) * 1000, speed: null, alongM: null })
+    samples.push({ ...context(trip, w.stop, w.horizonMin, fix), predicted: fix.ts + (haversineM([fix.lon, fix.lat], [stop.lon, stop.lat]) / speedMps) * 1000, speed: null, usedMps: null, alongM: null })
   }
   return samples
 }

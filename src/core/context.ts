@@ -4,6 +4,7 @@
 import type { GeofenceIndex } from '../geo/fence-index.js'
 import type { RouteLine } from '../geo/route.js'
 import type { AssetKey } from './ports.js'
+import type { FleetPace } from './features/fleet-pace.js'
 
 export type StopStatus = 'pending' | 'arrived' | 'departed' | 'skipped'
 export type ShipmentStatus = 'planned' | 'assigned' | 'in_transit' | 'at_stop' | 'delivered' | 'cancelled' | 'exception'
@@ -46,6 +47,8 @@ export interface AssetContext {
   /** the tenant's own geofences (stop fences are handled per shipment) */
   fences: GeofenceIndex | null
   shipment: ShipmentPlan | null
+  /** the tenant's fleet pace (features/fleet-pace.ts); absent or null: none learned yet */
+  fleetPace?: FleetPace | null
 }
 
 export interface AssetContextLoader {

@@ -1,15 +1,17 @@
 // Loads what the processors need per asset (src/core/context.ts): the tenant's geofences as a
-// spatial index, and the shipment the device carries now (its stops, windows and route). Both are
-// cached; a configuration change (published on the bus by the API) drops the tenant's entries on
+// spatial index, the shipment the device carries now (its stops, windows and route) and the
+// tenant's fleet pace (fleet-pace.ts). All are cached; a configuration change (published on the bus by the API) drops the tenant's entries on
 // every node, and a short TTL bounds staleness otherwise. An expired entry is refreshed in the
 // background while the old one keeps serving (stale-while-revalidate): otherwise every asset's
 // next batch would wait on the database at the same moment, every TTL, and show in the p99.
 import type pg from 'pg'
 import { fromGeoJSON, GeofenceIndex, RouteLine, type FenceEntry } from '../geo/index.js'
 import { stopsOnRoute, type AssetContext, type AssetContextLoader, type PlanStop, type ShipmentPlan, type ShipmentStatus, type StopStatus } from '../core/context.js'
+import type { FleetPace } from '../core/features/fleet-pace.js'
 import type { AssetKey } from '../core/ports.js'
 import type { Logger } from '../logger.js'
 import type { DeviceDirectory } from './device-directory.js'
+import { loadFleetPace } from './fleet-pace.js'
 
 const ACTIVE: ShipmentStatus[] = ['assigned', 'in_transit', 'at_stop', 'exception']
 
@@ -35,20 +37,24 @@ const CARRIED_SHIPMENT_SQL = `SELECT id, reference, status, vehicle_id, route, t
 interface Cached<T> { value: Promise<T>, at: number, refreshing?: boolean, resolved?: { value: T } }
 interface Carried { vehicleId: string | null, shipment: ShipmentPlan | null }
 
-const contextOf = (fences: GeofenceIndex | null, { vehicleId, shipment }: Carried): AssetContext => ({ vehicleId, fences, shipment })
+const contextOf = (fences: GeofenceIndex | null, { vehicleId, shipment }: Carried, fleetPace: FleetPace | null): AssetContext =>
+  ({ vehicleId, fences, shipment, fleetPace })
 
 export class DbAssetContextLoader implements AssetContextLoader {
   private readonly fences = new Map<string, Cached<GeofenceIndex | null>>()
   private readonly plans = new Map<string, Cached<Carried>>()
+  /** per tenant; only the TTL refreshes it (a pace moves slowly, nothing needs it at once) */
+  private readonly paces = new Map<string, Cached<FleetPace | null>>()
 
   constructor(private readonly pool: pg.Pool, private readonly directory: DeviceDirectory, private readonly log: Logger, private readonly ttlMs = 30_000) {}
 
   load(key: AssetKey): AssetContext | Promise<AssetContext> {
     const fences = this.cached(this.fences, key.tenantId, () => this.loadFences(key.tenantId))
     const carried = this.cached(this.plans, `${key.tenantId}:${key.deviceId}`, () => this.loadCarried(key))
-    // both in memory, the case of nearly every batch: no promise to allocate and await
-    if (fences.resolved && carried.resolved) return contextOf(fences.resolved.value, carried.resolved.value)
-    return Promise.all([fences.value, carried.value]).then(([f, c]) => contextOf(f, c))
+    const pace = this.cached(this.paces, key.tenantId, () => loadFleetPace(this.pool, key.tenantId))
+    // all in memory, the case of nearly every batch: no promise to allocate and await
+    if (fences.resolved && carried.resolved && pace.resolved) return contextOf(fences.resolved.value, carried.resolved.value, pace.resolved.value)
+    return Promise.all([fences.value, carried.value, pace.value]).then(([f, c, p]) => contextOf(f, c, p))
   }
 
   /** Forget what is cached for a tenant (fences changed, a shipment changed). */

@@ -1,8 +1,10 @@
 // Applies the processors' effects (src/core/effects.ts) to shipments and stops, in batches, with
 // guards in SQL so a status never goes backward and an older ETA never replaces a newer one
-// (several nodes, retries and replays can all deliver the same effect).
+// (several nodes, retries and replays can all deliver the same effect); the paces handed to the
+// fleet go to fleet-pace.ts.
 import type pg from 'pg'
 import type { CoreEffect } from '../core/effects.js'
+import { mergeFleetPaces } from './fleet-pace.js'
 
 type Of<K extends CoreEffect['kind']> = Extract<CoreEffect, { kind: K }>
 const ms = (v: number | undefined) => v ?? null
@@ -58,4 +60,6 @@ export async function applyEffects(pool: pg.Pool, effects: CoreEffect[]): Promis
         AND (s.eta_updated_at IS NULL OR s.eta_updated_at <= to_timestamp(u.at / 1000.0)::timestamptz(3))`,
     [etas.map((e) => e.tenantId), etas.map((e) => e.stopId), etas.map((e) => e.eta), etas.map((e) => e.etaStatus), etas.map((e) => e.at)])
   }
+  const paces = effects.filter((e): e is Of<'pace'> => e.kind === 'pace')
+  if (paces.length > 0) await mergeFleetPaces(pool, paces)
 }

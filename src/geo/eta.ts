@@ -96,6 +96,30 @@ export function addSpeed(hist: SpeedHistogram | undefined, speedMps: number, sec
   return h
 }
 
+/**
+ * Adds every bin of `from` to `into` (in place; a new histogram when `into` is undefined), after
+ * fading `into` once by exp(−seconds of `from` ÷ memoryS): the same memory in moving time as addSpeed,
+ * for histograms measured elsewhere (an asset's paces going into its fleet's). `scale` multiplies
+ * what is added (a part of `from`'s time, keeping its shape).
+ */
+export function mergeSpeeds(into: SpeedHistogram | undefined, from: SpeedHistogram | undefined, memoryS: number, scale = 1): SpeedHistogram {
+  const h = into ?? []
+  const seconds = histogramSeconds(from) * scale
+  if (!from || !(seconds > 0)) return h
+  const keep = Math.exp(-seconds / memoryS)
+  for (const b of h) { b[1] = round(b[1] * keep); b[2] = round(b[2] * keep) }
+  for (const [bin, s, m] of from) {
+    let j = 0
+    while (j < h.length && h[j]![0] < bin) j++
+    if (h[j]?.[0] === bin) {
+      h[j]![1] = round(h[j]![1] + s * scale)
+      h[j]![2] = round(h[j]![2] + m * scale)
+    } else h.splice(j, 0, [bin, round(s * scale), round(m * scale)])
+  }
+  for (let j = h.length - 1; j >= 0; j--) if (h[j]![1] < 0.01) h.splice(j, 1) // faded out
+  return h
+}
+
 /** Total (faded) moving time in the histogram, seconds. */
 export function histogramSeconds(hist: SpeedHistogram | undefined): number {
   let total = 0

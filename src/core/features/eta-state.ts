@@ -1,6 +1,7 @@
 // The ETA's state in the asset state (features.eta) and its settings, shared by the processor
 // (eta.ts), the reporting of its events (eta-report.ts) and the offline sweep's revision (eta-silent.ts).
 import type { EtaStatus, SpeedEstimate, SpeedHistogram } from '../../geo/eta.js'
+import type { PaceHandover } from './fleet-pace.js'
 
 export interface EtaSettings {
   circuity: number
@@ -33,5 +34,14 @@ export interface StopEta {
   silent?: true
   closestM?: number
 }
-/** `origin`: where the asset stood when its shipment began (a yard: driving around it is near-stop driving) */
-export interface EtaFeature { origin?: { shipmentId: string, at: [number, number] | null }, open: Pace, near: Pace, stops: Record<string, StopEta> }
+/**
+ * `origin`: where the asset stood when its shipment began (a yard: driving around it is near-stop
+ * driving); `handover`: the moving time not yet handed to the fleet pace (fleet-pace.ts).
+ */
+export interface EtaFeature {
+  origin?: { shipmentId: string, at: [number, number] | null }
+  handover?: PaceHandover
+  open: Pace
+  near: Pace
+  stops: Record<string, StopEta>
+}

@@ -3,13 +3,14 @@
 // revision while the asset is silent: eta-silent.ts; the state and settings: eta-state.ts.
 import { haversineM } from '../../geo/distance.js'
 import {
-  addSpeed, blendedSpeed, etaStatus, histogramSeconds, horizonSpeed, STATIONARY_MPS, trimmedMeanSpeed, updateSpeed,
+  addSpeed, blendedSpeed, etaStatus, histogramSeconds, horizonSpeed, STATIONARY_MPS, trimmedMeanSpeed, updateSpeed, type SpeedHistogram,
 } from '../../geo/eta.js'
 import { feature, type PlanStop, type ShipmentPlan } from '../context.js'
 import type { FixProcessor, ProcessContext } from '../fix-processor.js'
 import { progressOf } from './stop-progress.js'
 import { routeMatchOf } from './route.js'
 import { close, closeAll, report, reporterOf, type Reporter } from './eta-report.js'
+import { handOver } from './fleet-pace.js'
 import type { EtaFeature, EtaSettings, Pace, StopEta } from './eta-state.js'
 
 /** 360 km/h: above this a speed sample is an error, not a pace. */
@@ -27,7 +28,7 @@ const CURRENT_TAU_S = 300
  * circle × a circuity factor) is split into the open road and the last/first `nearStopM` around
  * stops (town and yard driving; the yard the shipment started from counts as a stop), each driven at
  * its own typical pace (the interquartile mean of the moving speeds measured on such stretches)
- * blended with a default by confidence; on the leg being driven, the current pace counts as long as
+ * blended by confidence with the fleet's (fleet-pace.ts; the configured default before it has one); on the leg being driven, the current pace counts as long as
  * it can be expected to last. The planned dwell at the stops before it (and what is left of the
  * current one) is added. Against the appointment window it gives on time / at risk / late.
  * A pending stop the asset has driven past is behind it: the next stops are measured from the asset,
@@ -39,23 +40,34 @@ export function etaProcessor(s: EtaSettings): FixProcessor {
     process(ctx) {
       const plan = ctx.asset.shipment
       const state = feature<EtaFeature>(ctx.next.features, 'eta', () => ({ open: {}, near: {}, stops: {} }))
-      const cruising = learnPace(ctx, plan, state, s)
+      const learned = learnPace(ctx, plan, state, s)
       // unassigned: its stops are forgotten without events (no shipment to report them on)
-      if (!plan) { state.stops = {}; return }
+      if (!plan) { state.stops = {}; delete state.handover; return }
       const progress = progressOf(ctx.next.features)
+      state.handover = handOver(ctx, plan, progress, state.handover, { open: state.open.hist, near: state.near.hist }, learned)
       if (progress.status === 'delivered' || progress.status === 'cancelled') { closeAll(reporterOf(ctx, plan), state); return }
-      predict(ctx, plan, state, s, cruising)
+      predict(ctx, plan, state, s, learned.cruising)
     },
   }
 }
 
-/** Feeds the fix's speed to the open-road or the near-stop pace; true when it was moving on the open road. */
-function learnPace(ctx: ProcessContext, plan: ShipmentPlan | null, state: EtaFeature, s: EtaSettings): boolean {
+interface Learned {
+  /** moving on the open road now */
+  cruising: boolean
+  /** moving seconds this fix added to the open-road and the near-stop pace */
+  openS: number
+  nearS: number
+}
+
+const STILL: Learned = { cruising: false, openS: 0, nearS: 0 }
+
+/** Feeds the fix's speed to the open-road or the near-stop pace. */
+function learnPace(ctx: ProcessContext, plan: ShipmentPlan | null, state: EtaFeature, s: EtaSettings): Learned {
   const last = ctx.previous.lastFix
   const dt = last && ctx.fix.ts > last.ts ? (ctx.fix.ts - last.ts) / 1000 : 0
   const sample = ctx.fix.speed ?? (dt > 0 ? haversineM([last!.lon, last!.lat], [ctx.fix.lon, ctx.fix.lat]) / dt : undefined)
   // a speed no vehicle drives (a unit error, the jump to where a relocated asset really is) says nothing about its pace
-  if (sample === undefined || !(sample <= MAX_PLAUSIBLE_MPS)) return false
+  if (sample === undefined || !(sample <= MAX_PLAUSIBLE_MPS)) return STILL
   const here: [number, number] = [ctx.fix.lon, ctx.fix.lat]
   if (plan && state.origin?.shipmentId !== plan.id) state.origin = { shipmentId: plan.id, at: sample < STATIONARY_MPS ? here : null }
   const origin = plan ? state.origin?.at : null
@@ -64,9 +76,10 @@ function learnPace(ctx: ProcessContext, plan: ShipmentPlan | null, state: EtaFea
   const p = nearStop ? state.near : state.open
   // only the open road's current pace is used (predict): near stops the leg is short anyway
   if (!nearStop) state.open.current = updateSpeed(state.open.current, ctx.fix.ts, sample, { tauS: CURRENT_TAU_S })
-  if (sample < STATIONARY_MPS) return false
-  p.hist = addSpeed(p.hist, sample, Math.min(dt, 300), s.speedTauS)
-  return !nearStop
+  if (sample < STATIONARY_MPS) return STILL
+  const seconds = Math.min(dt, 300)
+  p.hist = addSpeed(p.hist, sample, seconds, s.speedTauS)
+  return { cruising: !nearStop, openS: nearStop ? 0 : seconds, nearS: nearStop ? seconds : 0 }
 }
 
 /** A pace's typical speed and the confidence in it (0 → none measured yet), for the ETA and for diagnostics. */
@@ -76,9 +89,11 @@ export function typicalPace(p: Pace): { mps: number, confidence: number } | null
   return mps === undefined ? null : { mps, confidence: 1 - Math.exp(-seconds / CONFIDENCE_S) }
 }
 
-function speedOf(p: Pace, fallback: number) {
+/** The pace's typical speed, blended by confidence with the fleet's (itself blended with the configured default): what the ETA drives at. */
+export function speedOf(p: Pace, fleet: SpeedHistogram | undefined, fallback: number): number {
+  const prior = fleet ? speedOf({ hist: fleet }, undefined, fallback) : fallback
   const typical = typicalPace(p)
-  return blendedSpeed(typical?.mps, typical?.confidence ?? 0, fallback)
+  return blendedSpeed(typical?.mps, typical?.confidence ?? 0, prior)
 }
 
 /**
@@ -90,8 +105,9 @@ export const PASSED_MARGIN_M = 1000
 function predict(ctx: ProcessContext, plan: ShipmentPlan, state: EtaFeature, s: EtaSettings, cruising: boolean) {
   const progress = progressOf(ctx.next.features)
   const match = routeMatchOf(ctx.scratch)
-  const openMps = speedOf(state.open, s.defaultSpeedMps)
-  const nearMps = speedOf(state.near, s.nearStopSpeedMps)
+  const fleet = ctx.asset.fleetPace
+  const openMps = speedOf(state.open, fleet?.open, s.defaultSpeedMps)
+  const nearMps = speedOf(state.near, fleet?.near, s.nearStopSpeedMps)
   // the current pace only says something while the asset is driving on the open road now
   const currentMps = cruising ? state.open.current?.speedMps ?? null : null
   const ts = ctx.fix.ts

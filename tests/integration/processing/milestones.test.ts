@@ -47,6 +47,15 @@ describe('milestones and lifecycle', () => {
     expect(detail.stops.every((x) => x.arrivedAt && x.departedAt)).toBe(true)
     // the ETA was predicted along the way
     expect((await s.events(shipment.id)).some((e) => e.type === 'eta_updated')).toBe(true)
+    // and both legs went to the tenant's fleet pace: 10 km at 15 m/s, then 40 km at 22 m/s
+    const { rows: [pace] } = await s.node.server.db.pool.query<{ open: Array<[number, number, number]>, near: Array<[number, number, number]> }>(
+      'SELECT open, near FROM fleet_paces WHERE tenant_id = $1', [s.acme.tenant.id])
+    const seconds = (h: Array<[number, number, number]>) => h.reduce((n, b) => n + b[1], 0)
+    const metres = (h: Array<[number, number, number]>) => h.reduce((n, b) => n + b[2], 0)
+    expect(seconds(pace!.open) + seconds(pace!.near)).toBeGreaterThan(0.9 * (10_000 / 15 + 40_000 / 22))
+    // both legs' open road, not the first one's alone
+    expect(metres(pace!.open) / seconds(pace!.open)).toBeGreaterThan(17)
+    expect(metres(pace!.open) / seconds(pace!.open)).toBeLessThan(22.1)
   })
 
   it('a batch of hour-old fixes arriving afterwards changes no status and fires nothing', async () => {
