@@ -86,14 +86,18 @@ export function addSpeed(hist: SpeedHistogram | undefined, speedMps: number, sec
     b[2] = round(b[2] * keep)
     if (b[1] < 0.01) h.splice(j, 1) // faded out
   }
-  const bin = Math.min(TOP_BIN, Math.floor(speedMps / HISTOGRAM_BIN_MPS))
+  addToBin(h, Math.min(TOP_BIN, Math.floor(speedMps / HISTOGRAM_BIN_MPS)), seconds, speedMps * seconds)
+  return h
+}
+
+/** Adds seconds and metres to a bin of `h` (kept in bin order), creating it if need be. */
+function addToBin(h: SpeedHistogram, bin: number, seconds: number, metres: number) {
   let j = 0
   while (j < h.length && h[j]![0] < bin) j++
   if (h[j]?.[0] === bin) {
     h[j]![1] = round(h[j]![1] + seconds)
-    h[j]![2] = round(h[j]![2] + speedMps * seconds)
-  } else h.splice(j, 0, [bin, round(seconds), round(speedMps * seconds)])
-  return h
+    h[j]![2] = round(h[j]![2] + metres)
+  } else h.splice(j, 0, [bin, round(seconds), round(metres)])
 }
 
 /**
@@ -108,14 +112,7 @@ export function mergeSpeeds(into: SpeedHistogram | undefined, from: SpeedHistogr
   if (!from || !(seconds > 0)) return h
   const keep = Math.exp(-seconds / memoryS)
   for (const b of h) { b[1] = round(b[1] * keep); b[2] = round(b[2] * keep) }
-  for (const [bin, s, m] of from) {
-    let j = 0
-    while (j < h.length && h[j]![0] < bin) j++
-    if (h[j]?.[0] === bin) {
-      h[j]![1] = round(h[j]![1] + s * scale)
-      h[j]![2] = round(h[j]![2] + m * scale)
-    } else h.splice(j, 0, [bin, round(s * scale), round(m * scale)])
-  }
+  for (const [bin, s, m] of from) addToBin(h, bin, s * scale, m * scale)
   for (let j = h.length - 1; j >= 0; j--) if (h[j]![1] < 0.01) h.splice(j, 1) // faded out
   return h
 }
