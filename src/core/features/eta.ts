@@ -28,8 +28,8 @@ const CURRENT_TAU_S = 300
  * circle × a circuity factor) is split into the open road and the last/first `nearStopM` around
  * stops (town and yard driving; the yard the shipment started from counts as a stop), each driven at
  * its own typical pace (the interquartile mean of the moving speeds measured on such stretches)
- * blended by confidence with the fleet's (fleet-pace.ts; the configured default before it has one); on the leg being driven, the current pace counts as long as
- * it can be expected to last. The planned dwell at the stops before it (and what is left of the
+ * blended by confidence with the fleet's (fleet-pace.ts; the configured default before there is
+ * one); on the leg being driven, the current pace counts as long as it can be expected to last. The planned dwell at the stops before it (and what is left of the
  * current one) is added. Against the appointment window it gives on time / at risk / late.
  * A pending stop the asset has driven past is behind it: the next stops are measured from the asset,
  * and its own ETA is unknown (late once its window is over).
@@ -89,7 +89,10 @@ export function typicalPace(p: Pace): { mps: number, confidence: number } | null
   return mps === undefined ? null : { mps, confidence: 1 - Math.exp(-seconds / CONFIDENCE_S) }
 }
 
-/** The pace's typical speed, blended by confidence with the fleet's (itself blended with the configured default): what the ETA drives at. */
+/**
+ * What the ETA drives at: the pace's typical speed, blended by confidence with the fleet's (itself
+ * blended with the configured default by the fleet's confidence).
+ */
 export function speedOf(p: Pace, fleet: SpeedHistogram | undefined, fallback: number): number {
   const prior = fleet ? speedOf({ hist: fleet }, undefined, fallback) : fallback
   const typical = typicalPace(p)
