@@ -40,8 +40,14 @@ function portion(hist: SpeedHistogram | undefined, movedS: number): SpeedHistogr
 }
 
 /** Stops of the shipment reached so far (arrived or departed). */
-const reachedOf = (plan: ShipmentPlan, progress: Progress) =>
-  plan.stops.reduce((n, stop) => n + (['arrived', 'departed'].includes(progress.stops[stop.id]?.status ?? 'pending') ? 1 : 0), 0)
+function reachedOf(plan: ShipmentPlan, progress: Progress): number {
+  let n = 0
+  for (const stop of plan.stops) {
+    const status = progress.stops[stop.id]?.status
+    if (status === 'arrived' || status === 'departed') n++
+  }
+  return n
+}
 
 /**
  * Counts the moving time of this fix (`openS`/`nearS`, as the ETA processor fed it to its paces)
