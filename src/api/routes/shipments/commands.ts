@@ -78,10 +78,12 @@ export async function assignShipment(c: Caller, id: string, body: AssignBody) {
   const shipment = await current(c, id)
   assertOpen(shipment, 'assign it')
   await assertAssignable(c.db, body)
-  const status = assignmentStatus(shipment.status, {
+  // what the shipment carries once assigned: the body's assets, the current ones where it names none
+  const assets = {
     vehicleId: body.vehicleId !== undefined ? body.vehicleId : shipment.vehicleId,
     deviceId: body.deviceId !== undefined ? body.deviceId : shipment.deviceId,
-  })
+  }
+  const status = assignmentStatus(shipment.status, assets)
   const events = await c.db.$transaction(async (tx) => {
     const { count } = await tx.shipment.updateMany({ where: { id, status: shipment.status }, data: { ...body, status } })
     if (count === 0) throw conflict('the shipment changed while it was being assigned; read it again and retry')
@@ -89,9 +91,7 @@ export async function assignShipment(c: Caller, id: string, body: AssignBody) {
     if (status === shipment.status) return []
     const changed = await tx.trackingEvent.create({
       data: {
-        tenantId: c.tenantId, type: 'shipment_status', shipmentId: id,
-        vehicleId: body.vehicleId !== undefined ? body.vehicleId : shipment.vehicleId,
-        deviceId: body.deviceId !== undefined ? body.deviceId : shipment.deviceId,
+        tenantId: c.tenantId, type: 'shipment_status', shipmentId: id, ...assets,
         ts: new Date(), source: 'user', userId: c.userId, payload: { reference: shipment.reference, from: shipment.status, to: status },
       },
     })
