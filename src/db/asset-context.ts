@@ -1,7 +1,7 @@
 // Loads what the processors need per asset (src/core/context.ts): the tenant's geofences as a
 // spatial index, the shipment the device carries now (its stops, windows and route) and the
-// tenant's fleet pace (fleet-pace.ts). All are cached; a configuration change (published on the bus by the API) drops the tenant's entries on
-// every node, and a short TTL bounds staleness otherwise. An expired entry is refreshed in the
+// tenant's fleet pace (fleet-pace.ts). All are cached; a configuration change (published on the
+// bus by the API) drops the tenant's entries on every node, and a short TTL bounds staleness otherwise. An expired entry is refreshed in the
 // background while the old one keeps serving (stale-while-revalidate): otherwise every asset's
 // next batch would wait on the database at the same moment, every TTL, and show in the p99.
 import type pg from 'pg'

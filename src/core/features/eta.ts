@@ -29,8 +29,8 @@ const CURRENT_TAU_S = 300
  * stops (town and yard driving; the yard the shipment started from counts as a stop), each driven at
  * its own typical pace (the interquartile mean of the moving speeds measured on such stretches)
  * blended by confidence with the fleet's (fleet-pace.ts; the configured default before there is
- * one); on the leg being driven, the current pace counts as long as it can be expected to last. The planned dwell at the stops before it (and what is left of the
- * current one) is added. Against the appointment window it gives on time / at risk / late.
+ * one); on the leg being driven, the current pace counts as long as it can be expected to last.
+ * The planned dwell at the stops before it (and what is left of the current one) is added. Against the appointment window it gives on time / at risk / late.
  * A pending stop the asset has driven past is behind it: the next stops are measured from the asset,
  * and its own ETA is unknown (late once its window is over).
  */
@@ -44,7 +44,7 @@ export function etaProcessor(s: EtaSettings): FixProcessor {
       // unassigned: its stops are forgotten without events (no shipment to report them on)
       if (!plan) { state.stops = {}; delete state.handover; return }
       const progress = progressOf(ctx.next.features)
-      state.handover = handOver(ctx, plan, progress, state.handover, { open: state.open.hist, near: state.near.hist }, learned)
+      state.handover = handOver(ctx, plan, progress, state.handover, state, learned)
       if (progress.status === 'delivered' || progress.status === 'cancelled') { closeAll(reporterOf(ctx, plan), state); return }
       predict(ctx, plan, state, s, learned.cruising)
     },

@@ -8,6 +8,7 @@
 import { histogramSeconds, mergeSpeeds, type SpeedHistogram } from '../../geo/eta.js'
 import type { ShipmentPlan } from '../context.js'
 import type { ProcessContext } from '../fix-processor.js'
+import type { Pace } from './eta-state.js'
 import type { Progress } from './stop-progress.js'
 
 export interface FleetPace { open?: SpeedHistogram, near?: SpeedHistogram }
@@ -55,13 +56,13 @@ function reachedOf(plan: ShipmentPlan, progress: Progress): number {
  * A handover starts afresh with each shipment: what was driven without one is nobody's leg.
  */
 export function handOver(ctx: ProcessContext, plan: ShipmentPlan, progress: Progress, pending: PaceHandover | undefined,
-  paces: FleetPace, moved: { openS: number, nearS: number }): PaceHandover {
+  paces: { open: Pace, near: Pace }, moved: { openS: number, nearS: number }): PaceHandover {
   const reached = reachedOf(plan, progress)
   if (pending?.shipmentId !== plan.id) return { shipmentId: plan.id, reached, openS: moved.openS, nearS: moved.nearS }
   const next = { ...pending, openS: pending.openS + moved.openS, nearS: pending.nearS + moved.nearS }
   if (reached <= pending.reached) return next
-  const open = portion(paces.open, next.openS)
-  const near = portion(paces.near, next.nearS)
+  const open = portion(paces.open.hist, next.openS)
+  const near = portion(paces.near.hist, next.nearS)
   if (open || near) ctx.effect({ kind: 'pace', tenantId: plan.tenantId, ...(open ? { open } : {}), ...(near ? { near } : {}) })
   return { shipmentId: plan.id, reached, openS: 0, nearS: 0 }
 }
